@@ -1,0 +1,67 @@
+# execwarden: build, test and run the sensor, and rebuild the BPF object.
+#
+# The BPF object is prebuilt and committed (bpf/execwarden.bpf.o and its C
+# array in Sources/CExecwarden), so building the sensor needs only the Swift
+# toolchain and libbpf-dev. `make bpf` rebuilds the object with Debian 12's
+# clang-14; `make bpf-check` fails when the committed object differs from a
+# fresh build of its source.
+
+SWIFT ?= swift
+CLANG ?= clang-14
+LLVM_STRIP ?= llvm-strip-14
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+
+BPF_SOURCES := bpf/execwarden.bpf.c bpf/execwarden.bpf.h bpf/kernel_types.h \
+	Sources/CExecwarden/include/execwarden_record.h
+BPF_OBJECT := bpf/execwarden.bpf.o
+BPF_ARRAY := Sources/CExecwarden/execwarden_bpf_object.c
+
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-I bpf -I Sources/CExecwarden/include -I /usr/include/$(MULTIARCH) \
+	-fdebug-prefix-map=$(CURDIR)=. -Wall -Werror
+
+.PHONY: all build release run test bpf bpf-check clean
+
+all: build
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+# Start the sensor with its built-in rule; alerts go to stdout.
+run: release
+	./.build/release/execwarden
+
+test: bpf-check
+	$(SWIFT) test
+
+bpf: $(BPF_OBJECT) $(BPF_ARRAY)
+
+$(BPF_OBJECT): $(BPF_SOURCES)
+	$(CLANG) $(BPF_CFLAGS) -c bpf/execwarden.bpf.c -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp
+	mv $@.tmp $@
+
+$(BPF_ARRAY): $(BPF_OBJECT) bpf/embed-object.sh
+	sh bpf/embed-object.sh $(BPF_OBJECT) > $@.tmp
+	mv $@.tmp $@
+
+# Rebuild the object in a scratch folder and compare it, and its C array,
+# with what is committed.
+bpf-check:
+	@tmp=$$(mktemp -d) && \
+	$(CLANG) $(BPF_CFLAGS) -c bpf/execwarden.bpf.c -o $$tmp/o && \
+	$(LLVM_STRIP) -g $$tmp/o && \
+	sh bpf/embed-object.sh $$tmp/o > $$tmp/c && \
+	if cmp -s $$tmp/o $(BPF_OBJECT) && cmp -s $$tmp/c $(BPF_ARRAY); then \
+		echo "bpf-check: $(BPF_OBJECT) matches its source"; rm -rf $$tmp; \
+	else \
+		echo "bpf-check: $(BPF_OBJECT) or $(BPF_ARRAY) is stale: run 'make bpf' and commit both" >&2; \
+		rm -rf $$tmp; exit 1; \
+	fi
+
+clean:
+	rm -rf .build

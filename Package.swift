@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "execwarden",
+    products: [
+        .executable(name: "execwarden", targets: ["execwarden"]),
+        .library(name: "ExecwardenCore", targets: ["ExecwardenCore"]),
+    ],
+    targets: [
+        // libbpf from Debian's libbpf-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CLibbpf",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
+        ),
+        // The C shim over libbpf, the shared record layout and the embedded
+        // prebuilt BPF object.
+        .target(
+            name: "CExecwarden",
+            dependencies: ["CLibbpf"],
+            linkerSettings: [
+                .linkedLibrary("bpf"),
+                .linkedLibrary("elf"),
+                .linkedLibrary("z"),
+            ]
+        ),
+        .target(
+            name: "ExecwardenCore",
+            dependencies: ["CExecwarden"]
+        ),
+        .executableTarget(
+            name: "execwarden",
+            dependencies: ["ExecwardenCore"]
+        ),
+        .testTarget(
+            name: "ExecwardenTests",
+            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,105 @@
+/// One exec, decoded from its record into owned values for output.
+///
+/// Paths, names and arguments stay bytes: they need not be UTF-8, and they
+/// are escaped only when rendered.
+public struct ExecEvent: Sendable, Equatable {
+    public var flags: RecordFlags
+    public var pid: UInt32
+    public var tid: UInt32
+    public var parentPID: UInt32
+    /// The pid in the process's own pid namespace.
+    public var namespacePID: UInt32
+    /// The parent's pid in the process's pid namespace, or 0 when the parent
+    /// is outside it.
+    public var namespaceParentPID: UInt32
+    public var uid: UInt32
+    public var euid: UInt32
+    public var gid: UInt32
+    public var egid: UInt32
+    /// argc as the kernel counted it, which exceeds `args.count` when the
+    /// argv area was truncated.
+    public var argc: UInt32
+    /// Boot-time clock, nanoseconds.
+    public var eventTimeNanoseconds: UInt64
+    public var startTimeNanoseconds: UInt64
+    public var parentStartTimeNanoseconds: UInt64
+    public var cgroupID: UInt64
+    /// Inode numbers indexed by `NamespaceKind.rawValue`.
+    public var namespaceInodes: [UInt32]
+    /// The kernel comm after the exec.
+    public var name: [UInt8]
+    public var parentName: [UInt8]
+    public var args: [[UInt8]]
+    /// Path of the executed file; for a memfd or other pseudo file, its
+    /// dentry name (see `flags`).
+    public var executable: [UInt8]
+    public var parentExecutable: [UInt8]
+    /// For a script, its absolute path: the file name given to exec, joined
+    /// to the working directory when it was relative.
+    public var script: [UInt8]
+    public var cgroupName: [UInt8]
+
+    public init(record: ExecRecord) {
+        flags = record.flags
+        pid = record.pid
+        tid = record.tid
+        parentPID = record.parentPID
+        namespacePID = record.namespacePID
+        namespaceParentPID = record.namespaceParentPID
+        uid = record.uid
+        euid = record.euid
+        gid = record.gid
+        egid = record.egid
+        argc = record.argc
+        eventTimeNanoseconds = record.eventTimeNanoseconds
+        startTimeNanoseconds = record.startTimeNanoseconds
+        parentStartTimeNanoseconds = record.parentStartTimeNanoseconds
+        cgroupID = record.cgroupID
+        namespaceInodes = NamespaceKind.allCases.map { record.namespaceInode($0) }
+        name = Array(record.comm)
+        parentName = Array(record.parentComm)
+        var args: [[UInt8]] = []
+        _ = record.firstArgument { args.append(Array($0)); return false }
+        self.args = args
+        executable = Array(record.executable)
+        parentExecutable = Array(record.parentExecutable)
+        script = Self.absoluteScriptPath(
+            name: record.script, directory: record.scriptDirectory)
+        cgroupName = Array(record.cgroupName)
+    }
+
+    private static func absoluteScriptPath(
+        name: UnsafeRawBufferPointer, directory: UnsafeRawBufferPointer
+    ) -> [UInt8] {
+        if name.first == UInt8(ascii: "/") || directory.isEmpty {
+            return Array(name)
+        }
+        var path = Array(directory)
+        if path.last != UInt8(ascii: "/") {
+            path.append(UInt8(ascii: "/"))
+        }
+        // Drop leading "./" so "./run.sh" in /tmp gives /tmp/run.sh.
+        var relative = name[...]
+        while relative.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) {
+            relative = relative.dropFirst(2)
+        }
+        path.append(contentsOf: relative)
+        return path
+    }
+
+    public func namespaceInode(_ kind: NamespaceKind) -> UInt32 {
+        namespaceInodes[kind.rawValue]
+    }
+
+    /// True when the executed file has a path: not a memfd or other file
+    /// that no mount namespace names.
+    public var hasExecutablePath: Bool {
+        !flags.contains(.executablePseudo) && !executable.isEmpty
+    }
+
+    public var hasParentExecutablePath: Bool {
+        !flags.contains(.parentHasNoExecutable)
+            && !flags.contains(.parentExecutablePseudo)
+            && !parentExecutable.isEmpty
+    }
+}

@@ -1,0 +1,112 @@
+/// Supplies rule fields straight from a raw exec record, without building
+/// Strings or an `ExecEvent`: this is the hot-path filter that runs on every
+/// exec.
+///
+/// Every record is an exec that succeeded, so the event fields are those of
+/// an Elastic Defend exec event: category `process`, type `start`, action
+/// `exec`, on a `linux` host.
+public struct RecordFieldSource: FieldSource {
+    public let record: ExecRecord
+
+    public init(record: ExecRecord) {
+        self.record = record
+    }
+
+    @inline(__always)
+    public func visitValues(
+        of field: FieldReference,
+        _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        guard let execField = field.execField else { return .exhausted }
+        switch execField {
+        case .eventCategory: return Self.visitConstant(Self.process, visit)
+        case .eventType: return Self.visitConstant(Self.start, visit)
+        case .eventAction: return Self.visitConstant(Self.exec, visit)
+        case .eventKind: return Self.visitConstant(Self.event, visit)
+        case .hostOSType: return Self.visitConstant(Self.linux, visit)
+        case .processExecutable:
+            guard !record.flags.contains(.executablePseudo) else { return .exhausted }
+            return Self.visitBytes(record.executable, visit)
+        case .processName:
+            return Self.visitBytes(record.comm, visit)
+        case .processArgs:
+            return visitArguments(visit)
+        case .processArgsCount:
+            return Self.visitInteger(Int64(record.argc), visit)
+        case .processPID:
+            return Self.visitInteger(Int64(record.pid), visit)
+        case .processParentExecutable:
+            let flags = record.flags
+            if flags.contains(.parentHasNoExecutable) || flags.contains(.parentExecutablePseudo) {
+                return .exhausted
+            }
+            return Self.visitBytes(record.parentExecutable, visit)
+        case .processParentName:
+            return Self.visitBytes(record.parentComm, visit)
+        case .processParentPID:
+            return Self.visitInteger(Int64(record.parentPID), visit)
+        case .userID:
+            return Self.visitDecimal(record.uid, visit)
+        case .groupID:
+            return Self.visitDecimal(record.gid, visit)
+        }
+    }
+
+    private func visitArguments(_ visit: (FieldValue) -> Bool) -> FieldVisit {
+        if record.firstArgument(where: { visit(.bytes($0)) }) {
+            return .matched
+        }
+        let flags = record.flags
+        if flags.contains(.argsTruncated) || flags.contains(.argsUnreadable) {
+            return .incomplete
+        }
+        return .exhausted
+    }
+
+    private static let process = StaticString("process")
+    private static let start = StaticString("start")
+    private static let exec = StaticString("exec")
+    private static let event = StaticString("event")
+    private static let linux = StaticString("linux")
+
+    @inline(__always)
+    private static func visitConstant(
+        _ value: StaticString, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        let bytes = UnsafeRawBufferPointer(
+            start: value.utf8Start, count: value.utf8CodeUnitCount)
+        return visit(.bytes(bytes)) ? .matched : .exhausted
+    }
+
+    @inline(__always)
+    private static func visitBytes(
+        _ bytes: UnsafeRawBufferPointer, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        visit(.bytes(bytes)) ? .matched : .exhausted
+    }
+
+    @inline(__always)
+    private static func visitInteger(
+        _ value: Int64, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        visit(.integer(value)) ? .matched : .exhausted
+    }
+
+    /// Visits an id as the decimal string ECS keyword fields carry, formatted
+    /// on the stack.
+    private static func visitDecimal(
+        _ value: UInt32, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { buffer in
+            var remaining = value
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            let digits = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[start...]))
+            return visit(.bytes(digits)) ? .matched : .exhausted
+        }
+    }
+}
