@@ -103,3 +103,45 @@ public struct ExecEvent: Sendable, Equatable {
             && !parentExecutable.isEmpty
     }
 }
+
+extension ExecEvent {
+    /// Creates an event from field values, for tests and replay. Every
+    /// field defaults to zero or empty.
+    public init(
+        flags: RecordFlags = [], pid: UInt32 = 0, tid: UInt32 = 0, parentPID: UInt32 = 0,
+        namespacePID: UInt32 = 0, namespaceParentPID: UInt32 = 0,
+        uid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0, egid: UInt32 = 0, argc: UInt32 = 0,
+        eventTimeNanoseconds: UInt64 = 0, startTimeNanoseconds: UInt64 = 0,
+        parentStartTimeNanoseconds: UInt64 = 0, cgroupID: UInt64 = 0,
+        namespaceInodes: [UInt32] = Array(repeating: 0, count: NamespaceKind.allCases.count),
+        name: [UInt8] = [], parentName: [UInt8] = [], args: [[UInt8]] = [],
+        executable: [UInt8] = [], parentExecutable: [UInt8] = [], script: [UInt8] = [],
+        cgroupName: [UInt8] = []
+    ) {
+        precondition(namespaceInodes.count == NamespaceKind.allCases.count,
+                     "namespaceInodes needs one inode per NamespaceKind, not \(namespaceInodes.count)")
+        self.flags = flags
+        self.pid = pid
+        self.tid = tid
+        self.parentPID = parentPID
+        self.namespacePID = namespacePID
+        self.namespaceParentPID = namespaceParentPID
+        self.uid = uid
+        self.euid = euid
+        self.gid = gid
+        self.egid = egid
+        self.argc = argc
+        self.eventTimeNanoseconds = eventTimeNanoseconds
+        self.startTimeNanoseconds = startTimeNanoseconds
+        self.parentStartTimeNanoseconds = parentStartTimeNanoseconds
+        self.cgroupID = cgroupID
+        self.namespaceInodes = namespaceInodes
+        self.name = name
+        self.parentName = parentName
+        self.args = args
+        self.executable = executable
+        self.parentExecutable = parentExecutable
+        self.script = script
+        self.cgroupName = cgroupName
+    }
+}
