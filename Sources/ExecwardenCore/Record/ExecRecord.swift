@@ -72,7 +72,7 @@ public struct ExecRecord {
         for (name, offset) in Self.spanOffsets {
             let span = load(ew_span.self, at: offset)
             let end = Int(span.offset) + Int(span.length)
-            guard Int(span.offset) >= Self.headerSize, end <= declared else {
+            guard span.length == 0 || (Int(span.offset) >= Self.headerSize && end <= declared) else {
                 throw .spanOutOfBounds(
                     field: name, offset: Int(span.offset),
                     length: Int(span.length), size: declared)
@@ -103,6 +103,7 @@ public struct ExecRecord {
 
     private func slice(_ path: KeyPath<ew_exec_record, ew_span>) -> UnsafeRawBufferPointer {
         let span = field(path)
+        guard span.length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let start = Int(span.offset)
         return UnsafeRawBufferPointer(rebasing: bytes[start..<start + Int(span.length)])
     }

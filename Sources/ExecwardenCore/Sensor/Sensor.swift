@@ -1,0 +1,180 @@
+import Synchronization
+
+/// Settings of a sensor run.
+public struct SensorConfiguration: Sendable {
+    /// Also emit every exec as an ECS process event, not only alerts.
+    public var emitEvents = false
+    /// Ring buffer size in bytes, or nil for the BPF object's default.
+    public var ringSize: UInt32?
+    /// Forward libbpf's messages, including the verifier log, to stderr.
+    public var verbose = false
+    /// Longest wait for records before the loop checks for a stop request.
+    public var pollTimeoutMilliseconds: Int32 = 100
+
+    public init() {}
+}
+
+/// What the sensor has seen and done so far.
+public struct SensorStatistics: Sendable, Equatable {
+    public var recordsReceived: UInt64 = 0
+    /// Records that failed validation and were skipped.
+    public var recordsInvalid: UInt64 = 0
+    public var alerts: UInt64 = 0
+    /// Alerts whose rule outcome depended on arguments beyond the capture
+    /// limit.
+    public var uncertainAlerts: UInt64 = 0
+    public var eventsEmitted: UInt64 = 0
+    /// The probe's own counters, including records lost in the kernel.
+    public var kernel = ProbeCounters()
+
+    public init() {}
+}
+
+/// One line the sensor produces, with the event behind it.
+public struct SensorLine {
+    public enum Kind: Equatable {
+        case alert(rule: RuleMetadata, verdict: Verdict)
+        case event
+    }
+
+    public let kind: Kind
+    /// One JSON document, without the trailing newline.
+    public let json: ArraySlice<UInt8>
+    public let event: ExecEvent
+}
+
+/// Watches every exec on the host, evaluates the rules on each raw record
+/// and hands alert lines (and, with `emitEvents`, event lines) to `emit`.
+///
+/// Not thread-safe: `run` polls and emits on the calling thread. `stop`
+/// and `statistics` may be called from any thread.
+public final class Sensor: @unchecked Sendable {
+    public typealias Emit = (SensorLine) throws -> Void
+    public typealias Flush = () throws -> Void
+
+    private let rules: [CompiledRule]
+    private let configuration: SensorConfiguration
+    private let renderer: ECSRenderer
+    private let emit: Emit
+    private let flush: Flush
+    private let host: HostInfo
+    /// Monotonic time of the last kernel counter read and clock refresh.
+    private var lastCounterRead: ContinuousClock.Instant?
+    private var lastClockRefresh = ContinuousClock.now
+    private let stopRequested = Atomic<Bool>(false)
+    /// Counts kept by the polling thread alone, so the hot path takes no
+    /// lock; published to `statisticsLock` after each poll.
+    private var counts = SensorStatistics()
+    private let statisticsLock = Mutex(SensorStatistics())
+    /// The error `emit` threw inside the ring-buffer callback, rethrown by
+    /// `run` once the callback has returned.
+    private var emitError: (any Error)?
+
+    /// Creates a sensor that renders with `renderer` and passes each line to
+    /// `emit`. `flush` runs after each batch of records, so a buffered
+    /// output can write what `emit` collected.
+    public init(
+        rules: [CompiledRule], configuration: SensorConfiguration,
+        host: HostInfo, renderer: ECSRenderer,
+        emit: @escaping Emit, flush: @escaping Flush = {}
+    ) {
+        self.rules = rules
+        self.configuration = configuration
+        self.host = host
+        self.renderer = renderer
+        self.emit = emit
+        self.flush = flush
+    }
+
+    public var statistics: SensorStatistics {
+        statisticsLock.withLock { $0 }
+    }
+
+    /// Asks `run` to return after its current poll.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Loads and attaches the probe, calls `onReady`, then handles records
+    /// until `stop` is called or emitting a line fails. Throws `ProbeError`
+    /// when the probe cannot start, and whatever `emit` threw.
+    public func run(onReady: () -> Void = {}) throws {
+        let probe = try OpenedProbe(
+            ringSize: configuration.ringSize, verbose: configuration.verbose
+        ).load().attach { [unowned self] raw in
+            handle(raw)
+        }
+        onReady()
+
+        while !stopRequested.load(ordering: .relaxed) {
+            try probe.poll(timeoutMilliseconds: configuration.pollTimeoutMilliseconds)
+            try publish(probe)
+        }
+        try probe.drain()
+        try publish(probe, force: true)
+    }
+
+    /// Runs after each poll: rethrows a failure to emit, flushes the
+    /// output, and at most every 100 ms reads the kernel counters and
+    /// shares the counts. Refreshes the boot-to-wall-clock offset every
+    /// minute so that timestamps follow clock adjustments.
+    private func publish(_ probe: AttachedProbe, force: Bool = false) throws {
+        if let error = emitError {
+            emitError = nil
+            throw error
+        }
+        try flush()
+
+        let now = ContinuousClock.now
+        if now - lastClockRefresh >= .seconds(60) {
+            host.refreshClockOffset()
+            lastClockRefresh = now
+        }
+        if !force, let last = lastCounterRead, now - last < .milliseconds(100) {
+            return
+        }
+        lastCounterRead = now
+        counts.kernel = try probe.counters()
+        let snapshot = counts
+        statisticsLock.withLock { $0 = snapshot }
+    }
+
+    /// The hot path: runs for every exec on the host.
+    private func handle(_ raw: UnsafeRawBufferPointer) {
+        guard emitError == nil else { return }
+        counts.recordsReceived += 1
+        let record: ExecRecord
+        do {
+            record = try ExecRecord(bytes: raw)
+        } catch {
+            counts.recordsInvalid += 1
+            return
+        }
+
+        let source = RecordFieldSource(record: record)
+        var event: ExecEvent?
+        do {
+            for rule in rules {
+                let verdict = rule.evaluate(source)
+                guard verdict != .noMatch else { continue }
+                let decoded = event ?? ExecEvent(record: record)
+                event = decoded
+                let json = renderer.renderAlert(
+                    decoded, rule: rule.metadata, uncertain: verdict == .uncertain)
+                try emit(SensorLine(
+                    kind: .alert(rule: rule.metadata, verdict: verdict),
+                    json: json, event: decoded))
+                counts.alerts += 1
+                if verdict == .uncertain { counts.uncertainAlerts += 1 }
+            }
+            if configuration.emitEvents {
+                let decoded = event ?? ExecEvent(record: record)
+                try emit(SensorLine(
+                    kind: .event, json: renderer.renderEvent(decoded), event: decoded))
+                counts.eventsEmitted += 1
+            }
+        } catch {
+            emitError = error
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ExecwardenCore
+import Glibc
+
+/// An invalid command line.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The parsed command line.
+struct CommandLineOptions {
+    enum Action {
+        case run, help, version, listRules
+    }
+
+    var action = Action.run
+    var configuration = SensorConfiguration()
+    /// Seconds between statistics lines on stderr; 0 prints them only at
+    /// exit.
+    var statisticsInterval = 0
+
+    static let usage = """
+        USAGE: execwarden [options]
+
+        Watches every exec on this host through a BPF probe and prints an ECS
+        JSON alert line on stdout each time a built-in detection rule matches.
+        Runs as root, or with CAP_BPF and CAP_PERFMON. Stop it with Ctrl-C or
+        SIGTERM; it then prints its totals on stderr.
+
+        OPTIONS:
+          --events               Also print every exec as an ECS process event
+                                 (event.kind "event"), shaped like Elastic
+                                 Defend's, so Kibana's copy of a rule can run
+                                 on them too.
+          --ring-size BYTES      Size of the BPF ring buffer in bytes: a power
+                                 of two and a multiple of the page size. A
+                                 suffix K or M multiplies by 1024 or 1024^2.
+                                 Default 8M.
+          --stats-interval SEC   Print a statistics line on stderr every SEC
+                                 seconds. Default 0: only at exit.
+          --list-rules           Print the built-in rules and exit.
+          -v, --verbose          Print libbpf's messages, including the
+                                 verifier log when the kernel rejects the
+                                 program, on stderr.
+          -h, --help             Print this help and exit.
+          --version              Print the version and exit.
+
+        OUTPUT:
+          One JSON document per line. Paths and arguments are exact bytes;
+          bytes that are not UTF-8 appear as U+FFFD in the ECS fields and, exact,
+          in base64 under execwarden.raw.<field>.
+
+        EXIT STATUS:
+          0 after a stop request or when the reader of stdout closes it,
+          1 when the sensor cannot start or fails, 2 on an invalid command line.
+
+        """
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineOptions {
+        var options = CommandLineOptions()
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                options.action = .help
+            case "--version":
+                options.action = .version
+            case "--list-rules":
+                options.action = .listRules
+            case "--events":
+                options.configuration.emitEvents = true
+            case "-v", "--verbose":
+                options.configuration.verbose = true
+            case "--ring-size":
+                let value = try value(of: argument, from: &remaining)
+                options.configuration.ringSize = try parseRingSize(value)
+            case "--stats-interval":
+                let value = try value(of: argument, from: &remaining)
+                guard let seconds = Int(value), seconds >= 0 else {
+                    throw UsageError(
+                        description: "invalid --stats-interval '\(value)': expected a whole number of seconds, 0 or more")
+                }
+                options.statisticsInterval = seconds
+            default:
+                throw UsageError(description: "unknown option '\(argument)'")
+            }
+        }
+        return options
+    }
+
+    private static func value(
+        of option: String, from remaining: inout ArraySlice<String>
+    ) throws(UsageError) -> String {
+        guard let value = remaining.popFirst() else {
+            throw UsageError(description: "missing value for \(option)")
+        }
+        return value
+    }
+
+    /// Parses a ring size such as 8388608, 8192K or 8M.
+    static func parseRingSize(_ text: String) throws(UsageError) -> UInt32 {
+        var digits = Substring(text)
+        var multiplier: UInt64 = 1
+        switch digits.last {
+        case "K", "k":
+            multiplier = 1024
+            digits = digits.dropLast()
+        case "M", "m":
+            multiplier = 1024 * 1024
+            digits = digits.dropLast()
+        default:
+            break
+        }
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        guard let count = UInt64(digits),
+              case let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier),
+              !overflow, bytes <= UInt64(1) << 30, bytes >= pageSize,
+              bytes & (bytes - 1) == 0
+        else {
+            throw UsageError(
+                description: "invalid --ring-size '\(text)': expected a power of two from the page size (\(pageSize) bytes) to 1G, such as 8M")
+        }
+        return UInt32(bytes)
+    }
+}

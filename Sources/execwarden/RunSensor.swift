@@ -1,0 +1,127 @@
+import Dispatch
+import ExecwardenCore
+import Glibc
+
+/// Writes one line to stderr, unbuffered, so diagnostics interleave with
+/// nothing else.
+func printError(_ message: String) {
+    var line = Array(message.utf8)
+    line.append(UInt8(ascii: "\n"))
+    line.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
+
+/// Prints each built-in rule with its id, version and query.
+func listRules() -> Int32 {
+    do {
+        for rule in try BuiltinRules.load() {
+            print("\(rule.ruleID)  v\(rule.version)  \(rule.severity.rawValue)  \(rule.name)")
+            print("  " + rule.query.split(separator: "\n").joined(separator: "\n  "))
+        }
+        return 0
+    } catch {
+        printError("execwarden: built-in rules are invalid: \(error)")
+        return 1
+    }
+}
+
+/// Runs the sensor until SIGINT or SIGTERM; returns the exit status.
+func runSensor(_ options: CommandLineOptions) -> Int32 {
+    signal(SIGPIPE, SIG_IGN)
+
+    let rules: [CompiledRule]
+    do {
+        rules = try BuiltinRules.compiled()
+    } catch {
+        printError("execwarden: built-in rules are invalid: \(error)")
+        return 1
+    }
+
+    let host = HostInfo.current()
+    for problem in host.problems {
+        printError("execwarden: warning: \(problem)")
+    }
+    let output = LineOutput()
+    let sensor = Sensor(
+        rules: rules, configuration: options.configuration, host: host,
+        renderer: ECSRenderer(host: host),
+        emit: { line in try output.append(line: line.json) },
+        flush: { try output.flush() })
+
+    let signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
+    let statisticsTimer = startStatisticsTimer(options.statisticsInterval, sensor: sensor)
+    defer {
+        statisticsTimer?.cancel()
+        signalSources.forEach { $0.cancel() }
+    }
+
+    let names = rules.map { "\($0.rule.name) v\($0.rule.version)" }.joined(separator: ", ")
+    do {
+        try sensor.run(onReady: {
+            printError("execwarden: watching execs with \(rules.count) rule(s): \(names)")
+        })
+    } catch OutputError.readerClosed {
+        printError("execwarden: stdout was closed by its reader; stopping")
+        printStatistics(sensor.statistics, final: true)
+        return 0
+    } catch let error as ProbeError {
+        printError(error.description)
+        if !options.configuration.verbose && !error.detail.isEmpty {
+            printError("libbpf said:\n\(lastLines(of: error.detail, count: 12))")
+        }
+        return 1
+    } catch {
+        printError("execwarden: \(error)")
+        printStatistics(sensor.statistics, final: true)
+        return 1
+    }
+    printStatistics(sensor.statistics, final: true)
+    return 0
+}
+
+private func lastLines(of text: String, count: Int) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: true)
+        .suffix(count).joined(separator: "\n")
+}
+
+/// Turns the signals into a stop request, handled on a dispatch queue
+/// rather than in a signal handler.
+private func stopOnSignals(_ signals: [Int32], sensor: Sensor) -> [DispatchSourceSignal] {
+    signals.map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { sensor.stop() }
+        source.resume()
+        return source
+    }
+}
+
+private func startStatisticsTimer(_ seconds: Int, sensor: Sensor) -> DispatchSourceTimer? {
+    guard seconds > 0 else { return nil }
+    let timer = DispatchSource.makeTimerSource(queue: .global())
+    timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
+    timer.setEventHandler { printStatistics(sensor.statistics, final: false) }
+    timer.resume()
+    return timer
+}
+
+private func printStatistics(_ statistics: SensorStatistics, final: Bool) {
+    let kernel = statistics.kernel
+    let label = final ? "totals" : "stats"
+    printError(
+        "execwarden: \(label): records=\(statistics.recordsReceived)"
+            + " invalid=\(statistics.recordsInvalid)"
+            + " alerts=\(statistics.alerts)"
+            + " uncertain_alerts=\(statistics.uncertainAlerts)"
+            + " events=\(statistics.eventsEmitted)"
+            + " kernel_sent=\(kernel.sent)"
+            + " lost_ring_full=\(kernel.ringFull)"
+            + " lost_no_scratch=\(kernel.noScratch)")
+}

@@ -1,0 +1,24 @@
+import ExecwardenCore
+import Glibc
+
+let options: CommandLineOptions
+do {
+    options = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    printError("execwarden: \(error)")
+    printError("Run 'execwarden --help' for usage.")
+    exit(2)
+}
+
+switch options.action {
+case .help:
+    print(CommandLineOptions.usage, terminator: "")
+    exit(0)
+case .version:
+    print("execwarden \(ECSRenderer.defaultAgentVersion)")
+    exit(0)
+case .listRules:
+    exit(listRules())
+case .run:
+    exit(runSensor(options))
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// The installed shape of the product: the `execwarden` executable, started
+/// as a user would start it, reading the real kernel.
+@Suite("Sensor binary")
+struct SensorBinaryTests {
+    /// The executable SwiftPM built beside the test bundle.
+    static let executable: String = {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0])
+        return bundle.deletingLastPathComponent().appendingPathComponent("execwarden").path
+    }()
+
+    @Test("Help prints usage and exits 0")
+    func help() throws {
+        let outcome = try Shell.run(executable: Self.executable, arguments: ["--help"])
+        #expect(outcome.status == 0)
+        #expect(outcome.output.contains("USAGE: execwarden"))
+        #expect(outcome.output.contains("--events"))
+    }
+
+    @Test("Invalid options exit 2", arguments: [
+        ["--bogus"], ["--ring-size"], ["--ring-size", "3000"], ["--ring-size", "8X"],
+        ["--stats-interval", "-1"],
+    ])
+    func invalidOptions(arguments: [String]) throws {
+        let outcome = try Shell.run(executable: Self.executable, arguments: arguments)
+        #expect(outcome.status == 2)
+    }
+
+    @Test("List rules shows the built-in rule")
+    func listRules() throws {
+        let outcome = try Shell.run(executable: Self.executable, arguments: ["--list-rules"])
+        #expect(outcome.status == 0)
+        #expect(outcome.output.contains("d00f33e7-b57d-4023-9952-2db91b1767c4"))
+        #expect(outcome.output.contains("v9"))
+    }
+
+    @Test("unshare alerts once, a java parent does not")
+    func alertsOnUnshare() async throws {
+        let sensor = try RunningSensor(arguments: [])
+        defer { sensor.stop() }
+        let marker = Shell.marker("binary")
+        let directory = try Shell.makeDirectory("binary")
+        defer { Shell.remove(directory) }
+        let java = "\(directory)/java"
+        try FileManager.default.copyItem(
+            atPath: URL(fileURLWithPath: "/usr/bin/python3").resolvingSymlinksInPath().path,
+            toPath: java)
+
+        try Shell.run("unshare --uts true \(marker)")
+        try Shell.run(executable: java, arguments: [
+            "-c", "import subprocess; subprocess.run(['/bin/unshare', '--uts', 'true', '\(marker)-java'])",
+        ])
+
+        let alerts = await sensor.lines(count: 1, containing: marker)
+        try #require(alerts.count == 1)
+        let document = try #require(
+            JSONSerialization.jsonObject(with: Data(alerts[0].utf8)) as? [String: Any])
+        let event = try #require(document["event"] as? [String: Any])
+        let process = try #require(document["process"] as? [String: Any])
+        let rule = try #require(document["rule"] as? [String: Any])
+        #expect(event["kind"] as? String == "alert")
+        #expect(process["executable"] as? String == "/usr/bin/unshare")
+        #expect(process["args"] as? [String] == ["unshare", "--uts", "true", marker])
+        #expect(rule["id"] as? String == "d00f33e7-b57d-4023-9952-2db91b1767c4")
+        #expect(!alerts[0].contains("\(marker)-java"))
+
+        let status = sensor.stop()
+        #expect(status == 0)
+        #expect(sensor.standardError.contains("totals:"))
+        #expect(sensor.lines(containing: "\(marker)-java").isEmpty)
+    }
+
+    @Test("Events mode emits every exec")
+    func eventsMode() async throws {
+        let sensor = try RunningSensor(arguments: ["--events"])
+        defer { sensor.stop() }
+        let marker = Shell.marker("events")
+        try Shell.run(executable: "/bin/true", arguments: [marker])
+
+        let lines = await sensor.lines(count: 1, containing: marker)
+        try #require(lines.count == 1)
+        let document = try #require(
+            JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let event = try #require(document["event"] as? [String: Any])
+        #expect(event["kind"] as? String == "event")
+        #expect(event["action"] as? String == "exec")
+        #expect(event["category"] as? [String] == ["process"])
+        #expect(event["type"] as? [String] == ["start"])
+        #expect(sensor.stop() == 0)
+    }
+}
+
+/// An `execwarden` process whose stdout lines are collected as they come.
+final class RunningSensor: Sendable {
+    private let process: Process
+    private let output = TextBuffer()
+    private let errors = TextBuffer()
+
+    init(arguments: [String]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: SensorBinaryTests.executable)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        let output = self.output
+        let errors = self.errors
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0 += text }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            errors.text.withLock { $0 += text }
+        }
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(30)
+        while !errors.text.withLock({ $0.contains("watching execs") }) {
+            guard process.isRunning, Date() < deadline else {
+                throw SensorStartError(standardError: errors.text.withLock { $0 })
+            }
+            usleep(10_000)
+        }
+    }
+
+    var standardError: String { errors.text.withLock { $0 } }
+
+    func lines(containing text: String) -> [String] {
+        output.text.withLock { $0 }.split(separator: "\n").filter { $0.contains(text) }.map(String.init)
+    }
+
+    /// Waits up to ten seconds for `count` lines that contain `text`.
+    func lines(count: Int, containing text: String) async -> [String] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let found = lines(containing: text)
+            if found.count >= count { return found }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return lines(containing: text)
+    }
+
+    /// Sends SIGINT, waits for the exit and returns its status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGINT)
+        }
+        process.waitUntilExit()
+        // Let the readability handlers take the last bytes.
+        usleep(50_000)
+        return process.terminationStatus
+    }
+}
+
+private final class TextBuffer: Sendable {
+    let text = Mutex("")
+}
+
+struct SensorStartError: Error, CustomStringConvertible {
+    let standardError: String
+    var description: String { "execwarden did not start: \(standardError)" }
+}
