@@ -9,7 +9,10 @@ extension ECSDocumentWriter {
         writeNamespaces(event)
         writer.beginObject("cgroup")
         writer.field("id", event.cgroupID)
-        writer.field("name", bytes: event.cgroupName)
+        // The root cgroup's kernfs node has an empty name.
+        if !event.cgroupName.isEmpty {
+            writer.field("name", bytes: event.cgroupName)
+        }
         writer.endObject()
         if let rule {
             writeExecwardenRule(rule.metadata, isUncertain: rule.isUncertain)
