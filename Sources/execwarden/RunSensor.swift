@@ -74,7 +74,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     } catch let error as ProbeError {
         printError(error.description)
         if !options.configuration.verbose && !error.detail.isEmpty {
-            printError("libbpf said:\n\(lastLines(of: error.detail, count: 12))")
+            printError("last libbpf messages:\n\(lastLines(of: error.detail, count: 12))")
         }
         return 1
     } catch {

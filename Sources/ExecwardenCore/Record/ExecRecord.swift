@@ -1,6 +1,6 @@
 import CExecwarden
 
-/// Why a ring-buffer record could not be decoded.
+/// A reason a ring-buffer record could not be decoded.
 public enum RecordError: Error, Equatable, CustomStringConvertible {
     case tooShort(size: Int)
     case unsupportedVersion(UInt16)

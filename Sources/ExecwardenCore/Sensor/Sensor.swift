@@ -8,13 +8,14 @@ public struct SensorConfiguration: Sendable {
     public var ringSize: UInt32?
     /// Forward libbpf's messages, including the verifier log, to stderr.
     public var verbose = false
-    /// Longest wait for records before the loop checks for a stop request.
+    /// Maximum wait for records, in milliseconds, before the loop checks
+    /// for a stop request.
     public var pollTimeoutMilliseconds: Int32 = 100
 
     public init() {}
 }
 
-/// What the sensor has seen and done so far.
+/// Counts of the records the sensor received and the lines it emitted.
 public struct SensorStatistics: Sendable, Equatable {
     public var recordsReceived: UInt64 = 0
     /// Records that failed validation and were skipped.
@@ -139,7 +140,8 @@ public final class Sensor: @unchecked Sendable {
         statisticsLock.withLock { $0 = snapshot }
     }
 
-    /// The hot path: runs for every exec on the host.
+    /// Evaluates the rules on one raw record: the hot path, run for every
+    /// exec on the host.
     private func handle(_ raw: UnsafeRawBufferPointer) {
         guard emitError == nil else { return }
         counts.recordsReceived += 1

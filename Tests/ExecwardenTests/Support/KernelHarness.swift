@@ -19,7 +19,7 @@ struct CapturedLine: Sendable {
 /// One real sensor for the whole test process: the embedded BPF object,
 /// attached to the running kernel, with the built-in rules and every exec
 /// emitted as an event. Tests select their execs by a marker argument or a
-/// pid, because the probe sees every exec on the host, including those of
+/// pid, because the probe reports every exec on the host, including those of
 /// tests running in parallel.
 final class KernelHarness: Sendable {
     static let shared: Result<KernelHarness, ProbeError> = {
@@ -115,7 +115,7 @@ final class KernelHarness: Sendable {
         }
     }
 
-    /// Every line captured so far whose event satisfies `predicate`.
+    /// Returns every line captured so far whose event satisfies `predicate`.
     func lines(where predicate: (ExecEvent) -> Bool) -> [CapturedLine] {
         store.lines.withLock { stored in stored.filter { predicate($0.event) } }
     }

@@ -47,7 +47,7 @@ enum Shell {
             output: String(decoding: data, as: UTF8.self), pid: pid)
     }
 
-    /// A unique argument that lets a test pick out its own execs.
+    /// Returns a unique argument that lets a test pick out its own execs.
     static func marker(_ tag: String) -> String {
         "EW-\(tag)-\(UUID().uuidString.prefix(8))"
     }
