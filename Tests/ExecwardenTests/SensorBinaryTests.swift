@@ -30,6 +30,24 @@ struct SensorBinaryTests {
         #expect(outcome.status == 2)
     }
 
+    @Test("Unprivileged start names the fix")
+    func unprivilegedStart() throws {
+        let directory = try Shell.makeDirectory("unprivileged")
+        defer { Shell.remove(directory) }
+        let copy = "\(directory)/execwarden"
+        try FileManager.default.copyItem(atPath: Self.executable, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+
+        let outcome = try Shell.run(executable: "/usr/bin/setpriv", arguments: [
+            "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", copy,
+        ])
+        #expect(outcome.status == 1)
+        #expect(outcome.errorOutput.contains("CAP_BPF"))
+        #expect(outcome.errorOutput.contains("root"))
+        #expect(outcome.output.isEmpty)
+    }
+
     @Test("List rules shows the built-in rule")
     func listRules() throws {
         let outcome = try Shell.run(executable: Self.executable, arguments: ["--list-rules"])

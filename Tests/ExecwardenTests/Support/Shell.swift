@@ -5,12 +5,13 @@ enum Shell {
     struct Outcome {
         let status: Int32
         let output: String
+        let errorOutput: String
         /// Pid of the process started, which the execs it makes keep.
         let pid: Int32
     }
 
-    /// Runs `script` with /bin/sh and waits for it; standard output is
-    /// returned, standard error goes to the test log.
+    /// Runs `script` with /bin/sh and waits for it, collecting standard
+    /// output and standard error.
     @discardableResult
     static func run(
         _ script: String, environment: [String: String]? = nil,
@@ -36,15 +37,21 @@ enum Shell {
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
         }
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
+        process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let pid = process.processIdentifier
+        // Read standard error on another thread so that neither pipe can
+        // fill up and block the child.
+        let errorData = ErrorCollector(errors.fileHandleForReading)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus,
-            output: String(decoding: data, as: UTF8.self), pid: pid)
+            output: String(decoding: data, as: UTF8.self),
+            errorOutput: String(decoding: errorData.wait(), as: UTF8.self), pid: pid)
     }
 
     /// Returns a unique argument that lets a test pick out its own execs.
@@ -62,5 +69,23 @@ enum Shell {
 
     static func remove(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Reads a pipe to its end on a background thread.
+private final class ErrorCollector: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }
