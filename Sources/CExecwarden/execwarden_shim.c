@@ -26,6 +26,7 @@ _Static_assert(sizeof(struct ew_span) == 8, "span");
 
 struct ew_probe {
 	struct bpf_object *object;
+	struct bpf_program *program;
 	struct bpf_link *link;
 	struct ring_buffer *ring;
 	int counters_fd;
@@ -184,6 +185,7 @@ int ew_probe_attach(struct ew_probe *probe, ew_record_handler handler,
 		ew_fail(error, EW_STAGE_ATTACH, ENOENT);
 		return -1;
 	}
+	probe->program = program;
 	probe->link = bpf_program__attach(program);
 	err = libbpf_get_error(probe->link);
 	if (err) {
@@ -219,20 +221,32 @@ int ew_probe_consume(struct ew_probe *probe, struct ew_error *error)
 	return consumed;
 }
 
-int ew_probe_read_counters(struct ew_probe *probe, uint64_t *values,
+int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 			   struct ew_error *error)
 {
 	uint64_t per_cpu[probe->cpu_count];
+	struct bpf_prog_info info = {};
+	__u32 info_length = sizeof(info);
 
 	for (uint32_t index = 0; index < EW_COUNTER_COUNT; index++) {
-		values[index] = 0;
+		counters->values[index] = 0;
 		if (bpf_map_lookup_elem(probe->counters_fd, &index, per_cpu)) {
 			ew_fail(error, EW_STAGE_COUNTERS, errno);
 			return -1;
 		}
 		for (int cpu = 0; cpu < probe->cpu_count; cpu++)
-			values[index] += per_cpu[cpu];
+			counters->values[index] += per_cpu[cpu];
 	}
+
+	counters->recursion_misses = 0;
+	if (!probe->program)
+		return 0;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(probe->program), &info,
+				   &info_length)) {
+		ew_fail(error, EW_STAGE_COUNTERS, errno);
+		return -1;
+	}
+	counters->recursion_misses = info.recursion_misses;
 	return 0;
 }
 

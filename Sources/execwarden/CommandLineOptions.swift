@@ -32,7 +32,8 @@ struct CommandLineOptions {
                                  Defend's, so Kibana's copy of a rule can run
                                  on them too.
           --ring-size BYTES      Size of the BPF ring buffer in bytes: a power
-                                 of two and a multiple of the page size. A
+                                 of two from 1M, so that it holds a record
+                                 with the largest argv captured, to 1G. A
                                  suffix K or M multiplies by 1024 or 1024^2.
                                  Default 8M.
           --stats-interval SEC   Print a statistics line on stderr every SEC
@@ -96,6 +97,12 @@ struct CommandLineOptions {
         return value
     }
 
+    /// The smallest ring that holds one record of the largest size the
+    /// probe sends (header, 256 KiB of argv and four paths), rounded up to
+    /// a power of two.
+    static let minimumRingSize: UInt64 = 1 << 20
+    static let maximumRingSize: UInt64 = 1 << 30
+
     /// Parses a ring size such as 8388608, 8192K or 8M.
     static func parseRingSize(_ text: String) throws(UsageError) -> UInt32 {
         var digits = Substring(text)
@@ -110,14 +117,13 @@ struct CommandLineOptions {
         default:
             break
         }
-        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
         guard let count = UInt64(digits),
               case let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier),
-              !overflow, bytes <= UInt64(1) << 30, bytes >= pageSize,
+              !overflow, bytes <= maximumRingSize, bytes >= minimumRingSize,
               bytes & (bytes - 1) == 0
         else {
             throw UsageError(
-                description: "invalid --ring-size '\(text)': expected a power of two from the page size (\(pageSize) bytes) to 1G, such as 8M")
+                description: "invalid --ring-size '\(text)': expected a power of two from 1M to 1G, such as 8M")
         }
         return UInt32(bytes)
     }

@@ -123,5 +123,6 @@ private func printStatistics(_ statistics: SensorStatistics, final: Bool) {
             + " events=\(statistics.eventsEmitted)"
             + " kernel_sent=\(kernel.sent)"
             + " lost_ring_full=\(kernel.ringFull)"
-            + " lost_no_scratch=\(kernel.noScratch)")
+            + " lost_no_scratch=\(kernel.noScratch)"
+            + " lost_recursion=\(kernel.recursionMisses)")
 }

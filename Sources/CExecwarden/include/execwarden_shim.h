@@ -70,8 +70,16 @@ int ew_probe_poll(struct ew_probe *probe, int timeout_ms,
 /* Consumes the records that are ready without waiting. */
 int ew_probe_consume(struct ew_probe *probe, struct ew_error *error);
 
-/* Sums the per-CPU counters into values[EW_COUNTER_COUNT]. */
-int ew_probe_read_counters(struct ew_probe *probe, uint64_t *values,
+/* Kernel-side counts of the probe. */
+struct ew_counters {
+	/* The program's per-CPU counters (enum ew_counter_index), summed. */
+	uint64_t values[EW_COUNTER_COUNT];
+	/* Runs the kernel skipped because the program was already running on
+	 * that CPU (bpf_prog_info.recursion_misses): execs never seen. */
+	uint64_t recursion_misses;
+};
+
+int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 			   struct ew_error *error);
 
 /* Detaches and frees everything; accepts NULL. */

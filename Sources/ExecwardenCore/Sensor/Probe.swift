@@ -86,8 +86,11 @@ public struct ProbeCounters: Sendable, Equatable {
     public var ringFull: UInt64 = 0
     /// Records lost because the scratch slot for the CPU was missing.
     public var noScratch: UInt64 = 0
+    /// Execs the kernel did not show the program because it was already
+    /// running on that CPU.
+    public var recursionMisses: UInt64 = 0
 
-    public var lost: UInt64 { ringFull + noScratch }
+    public var lost: UInt64 { ringFull + noScratch + recursionMisses }
 
     public init() {}
 }
@@ -219,15 +222,19 @@ public final class AttachedProbe {
     }
 
     public func counters() throws(ProbeError) -> ProbeCounters {
-        var values = [UInt64](repeating: 0, count: Int(EW_COUNTER_COUNT.rawValue))
+        var raw = ew_counters()
         var error = ew_error()
-        guard ew_probe_read_counters(handle, &values, &error) == 0 else {
+        guard ew_probe_read_counters(handle, &raw, &error) == 0 else {
             throw ProbeError(error)
         }
         var counters = ProbeCounters()
-        counters.sent = values[Int(EW_COUNTER_SENT.rawValue)]
-        counters.ringFull = values[Int(EW_COUNTER_RING_FULL.rawValue)]
-        counters.noScratch = values[Int(EW_COUNTER_NO_SCRATCH.rawValue)]
+        withUnsafeBytes(of: raw.values) { bytes in
+            let values = bytes.bindMemory(to: UInt64.self)
+            counters.sent = values[Int(EW_COUNTER_SENT.rawValue)]
+            counters.ringFull = values[Int(EW_COUNTER_RING_FULL.rawValue)]
+            counters.noScratch = values[Int(EW_COUNTER_NO_SCRATCH.rawValue)]
+        }
+        counters.recursionMisses = raw.recursion_misses
         return counters
     }
 }
