@@ -6,7 +6,8 @@
 # clang-14; `make bpf-check` fails when the committed object differs from a
 # fresh build of its source.
 
-SWIFT ?= swift
+# sudo resets PATH, so fall back to the toolchain's usual place.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CLANG ?= clang-14
 LLVM_STRIP ?= llvm-strip-14
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
