@@ -248,18 +248,8 @@ public struct JSONWriter {
     }
 
     private mutating func appendDecimal<Integer: BinaryInteger>(_ value: Integer) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-        }
-        var magnitude = UInt64(value.magnitude)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = digits.count
-            repeat {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        withDecimalText(magnitude: UInt64(value.magnitude), isNegative: value < 0) { digits in
+            bytes.append(contentsOf: digits)
         }
     }
 

@@ -97,16 +97,8 @@ public struct RecordFieldSource: FieldSource {
     private static func visitDecimal(
         _ value: UInt32, _ visit: (FieldValue) -> Bool
     ) -> FieldVisit {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { buffer in
-            var remaining = value
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            } while remaining > 0
-            let digits = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[start...]))
-            return visit(.bytes(digits)) ? .matched : .exhausted
+        withDecimalText(magnitude: UInt64(value)) { digits in
+            visit(.bytes(digits)) ? .matched : .exhausted
         }
     }
 }

@@ -54,20 +54,7 @@ enum Scalar: @unchecked Sendable {
     }
 
     static func withDecimalText<Result>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var remaining = value.magnitude
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            } while remaining > 0
-            if value < 0 {
-                start -= 1
-                buffer[start] = UInt8(ascii: "-")
-            }
-            return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[start...])))
-        }
+        ExecwardenCore.withDecimalText(magnitude: value.magnitude, isNegative: value < 0, body)
     }
 
     /// Renders a double in Swift's shortest form, which matches Java's
