@@ -31,8 +31,10 @@ struct {
 /* Where a record is assembled before it is copied into the ring. An array,
  * not a per-CPU array, because a per-CPU value is limited to 32 KiB; user
  * space sets max_entries to the number of possible CPUs and the program
- * picks its CPU's slot. The program runs with preemption disabled, so no
- * other exec on the same CPU can share the slot. */
+ * picks its CPU's slot. The kernel runs tracepoint programs with preemption
+ * disabled, and since Linux 6.2 it also skips a run that would nest in
+ * another on the same CPU (counted in recursion_misses), so no two runs
+ * share a slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -60,15 +62,19 @@ static long ew_walk_step(__u32 index, void *context)
 	struct ew_component *item;
 	__u32 key = 0;
 
-	if (dentry == w->root_dentry && vfsmnt == w->root_mnt)
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->finished = true;
 		return 1;
+	}
 
 	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
 		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
 
 		/* The root of a mount namespace, or a detached mount. */
-		if (!parent || parent == mnt)
+		if (!parent || parent == mnt) {
+			w->finished = true;
 			return 1;
+		}
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = parent;
 		w->vfsmnt = &parent->mnt;
@@ -88,6 +94,7 @@ static long ew_walk_step(__u32 index, void *context)
 	 * directory tree: memfd and other pseudo files. */
 	if (!up || up == dentry) {
 		w->pseudo = true;
+		w->finished = true;
 		return 1;
 	}
 	w->dentry = up;
@@ -146,6 +153,7 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 					 struct ew_root *root,
 					 struct ew_span *span,
 					 __u32 truncated_flag,
+					 __u32 incomplete_flag,
 					 __u32 deleted_flag,
 					 __u32 pseudo_flag,
 					 __u32 memfd_flag)
@@ -174,6 +182,8 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 		r->flags |= deleted_flag;
 
 	bpf_loop(EW_WALK_STEPS_MAX, ew_walk_step, &w, 0);
+	if (!w.finished)
+		r->flags |= incomplete_flag;
 	if (w.pseudo) {
 		r->flags |= pseudo_flag;
 		dentry = w.dentry;
@@ -189,9 +199,11 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 		s->data[w.pos & EW_DATA_MASK] = '/';
 		w.pos++;
 	} else {
+		/* Past EW_COMPONENTS_MAX the components nearest the file were
+		 * overwritten, so what is rendered is a prefix. */
 		shown = w.count > EW_COMPONENTS_MAX ? EW_COMPONENTS_MAX : w.count;
 		if (shown < w.count)
-			w.truncated = true;
+			r->flags |= truncated_flag;
 		bpf_loop(shown, ew_render_step, &w, 0);
 	}
 	if (w.truncated)
@@ -206,28 +218,36 @@ static __always_inline __u32 ew_put_file_path(struct ew_scratch *s, __u32 pos,
 					      struct ew_root *root,
 					      struct ew_span *span,
 					      __u32 truncated_flag,
+					      __u32 incomplete_flag,
 					      __u32 deleted_flag,
 					      __u32 pseudo_flag,
 					      __u32 memfd_flag)
 {
 	return ew_put_path(s, pos, BPF_CORE_READ(file, f_path.dentry),
 			   BPF_CORE_READ(file, f_path.mnt), root, span,
-			   truncated_flag, deleted_flag, pseudo_flag,
-			   memfd_flag);
+			   truncated_flag, incomplete_flag, deleted_flag,
+			   pseudo_flag, memfd_flag);
 }
 
 /* Writes the parent's current executable, walked up to the parent's own
- * root. A parent without an mm (a kernel thread, or one already exiting)
- * has no executable. */
+ * root. The group leader may have exited while other threads run on, so
+ * the forking thread's mm and fs stand in for its own. A parent without an
+ * mm (a kernel thread, or a process already exiting) has no executable. */
 static __always_inline __u32 ew_put_parent_path(struct ew_scratch *s,
 						__u32 pos,
 						struct task_struct *parent,
+						struct task_struct *thread,
 						struct ew_root *child_root)
 {
 	struct ew_exec_record *r = &s->record;
 	struct file *exe = BPF_CORE_READ(parent, mm, exe_file);
 	struct fs_struct *fs = BPF_CORE_READ(parent, fs);
 	struct ew_root root = *child_root;
+
+	if (!exe)
+		exe = BPF_CORE_READ(thread, mm, exe_file);
+	if (!fs)
+		fs = BPF_CORE_READ(thread, fs);
 
 	if (!exe) {
 		r->flags |= EW_FLAG_PARENT_NO_EXE;
@@ -239,6 +259,7 @@ static __always_inline __u32 ew_put_parent_path(struct ew_scratch *s,
 		ew_read_root(&root, fs);
 	return ew_put_file_path(s, pos, exe, &root, &r->parent_executable,
 				EW_FLAG_PARENT_EXE_TRUNCATED,
+				EW_FLAG_PARENT_EXE_INCOMPLETE,
 				EW_FLAG_PARENT_EXE_DELETED,
 				EW_FLAG_PARENT_EXE_PSEUDO,
 				EW_FLAG_PARENT_EXE_MEMFD);
@@ -271,6 +292,10 @@ static __always_inline __u32 ew_put_script(struct ew_scratch *s, __u32 pos,
 					   EW_PATH_MAX, filename);
 	if (length <= 1)
 		return pos;
+	/* The kernel builds "/dev/fd/N/name" for execveat, which can exceed
+	 * PATH_MAX. */
+	if (length == EW_PATH_MAX)
+		r->flags |= EW_FLAG_SCRIPT_TRUNCATED;
 	if (s->data[pos & EW_DATA_MASK] == '/') {
 		r->script.length = length - 1;
 		return pos + length - 1;
@@ -282,6 +307,7 @@ static __always_inline __u32 ew_put_script(struct ew_scratch *s, __u32 pos,
 	return ew_put_path(s, pos, BPF_CORE_READ(fs, pwd.dentry),
 			   BPF_CORE_READ(fs, pwd.mnt), root,
 			   &r->script_directory,
+			   EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED,
 			   EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED, 0, 0, 0);
 }
 
@@ -321,7 +347,7 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ew_scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
 	struct ew_exec_record *r;
-	struct task_struct *leader, *parent;
+	struct task_struct *thread, *parent;
 	struct ew_root root;
 	__u64 pos, size;
 
@@ -338,8 +364,8 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	r->tid = old_pid;
 	ew_fill_task(r, task);
 
-	leader = BPF_CORE_READ(task, real_parent, group_leader);
-	parent = leader;
+	thread = BPF_CORE_READ(task, real_parent);
+	parent = BPF_CORE_READ(thread, group_leader);
 	ew_fill_parent(r, task, parent);
 
 	/* Arguments go first, at a fixed offset, so the verifier can bound the
@@ -349,9 +375,9 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	ew_read_root(&root, BPF_CORE_READ(task, fs));
 	pos = ew_put_file_path(s, pos, BPF_CORE_READ(bprm, file), &root,
 			       &r->executable, EW_FLAG_EXE_TRUNCATED,
-			       EW_FLAG_EXE_DELETED, EW_FLAG_EXE_PSEUDO,
+			       EW_FLAG_EXE_INCOMPLETE, EW_FLAG_EXE_DELETED, EW_FLAG_EXE_PSEUDO,
 			       EW_FLAG_EXE_MEMFD);
-	pos = ew_put_parent_path(s, pos, parent, &root);
+	pos = ew_put_parent_path(s, pos, parent, thread, &root);
 	pos = ew_put_script(s, pos, task, bprm, &root);
 	pos = ew_put_cgroup_name(s, pos, task);
 

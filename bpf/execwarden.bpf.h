@@ -19,8 +19,9 @@
  * sent as a prefix. */
 #define EW_COMPONENTS_MAX 1024
 #define EW_COMPONENTS_MASK (EW_COMPONENTS_MAX - 1)
-/* Steps of one walk: components plus mount crossings. */
-#define EW_WALK_STEPS_MAX 4096
+/* Steps of one walk: components plus mount crossings. Mounts stacked on one
+ * directory each cost a step, so the limit is well above any real path. */
+#define EW_WALK_STEPS_MAX 16384
 
 /* PATH_MAX and the argv cap both fit in EW_DATA_SIZE. */
 _Static_assert(EW_ARGS_MAX + 4 * EW_PATH_MAX + EW_CGROUP_NAME_MAX < EW_DATA_SIZE,
@@ -64,6 +65,8 @@ struct ew_walk {
 	struct vfsmount *root_mnt;
 	__u32 count;
 	bool pseudo;
+	/* The walk stopped at a root or a pseudo file, not at the step limit. */
+	bool finished;
 	/* State of the render pass. */
 	__u32 pos;
 	__u32 written;

@@ -250,6 +250,12 @@ int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 	return 0;
 }
 
+void ew_probe_detach(struct ew_probe *probe)
+{
+	bpf_link__destroy(probe->link);
+	probe->link = NULL;
+}
+
 void ew_probe_close(struct ew_probe *probe)
 {
 	if (!probe)

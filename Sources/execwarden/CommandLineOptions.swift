@@ -34,8 +34,8 @@ struct CommandLineOptions {
           --ring-size BYTES      Size of the BPF ring buffer in bytes: a power
                                  of two from 1M, so that it holds a record
                                  with the largest argv captured, to 1G. A
-                                 suffix K or M multiplies by 1024 or 1024^2.
-                                 Default 8M.
+                                 suffix K, M or G multiplies by 1024, 1024^2
+                                 or 1024^3. Default 8M.
           --stats-interval SEC   Print a statistics line on stderr every SEC
                                  seconds. Default 0: only at exit.
           --list-rules           Print the built-in rules and exit.
@@ -103,7 +103,7 @@ struct CommandLineOptions {
     static let minimumRingSize: UInt64 = 1 << 20
     static let maximumRingSize: UInt64 = 1 << 30
 
-    /// Parses a ring size such as 8388608, 8192K or 8M.
+    /// Parses a ring size such as 8388608, 8192K, 8M or 1G.
     static func parseRingSize(_ text: String) throws(UsageError) -> UInt32 {
         var digits = Substring(text)
         var multiplier: UInt64 = 1
@@ -113,6 +113,9 @@ struct CommandLineOptions {
             digits = digits.dropLast()
         case "M", "m":
             multiplier = 1024 * 1024
+            digits = digits.dropLast()
+        case "G", "g":
+            multiplier = 1024 * 1024 * 1024
             digits = digits.dropLast()
         default:
             break

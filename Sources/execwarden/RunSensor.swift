@@ -57,8 +57,10 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
 
     let signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
     let statisticsTimer = startStatisticsTimer(options.statisticsInterval, sensor: sensor)
+    let lossMonitor = LossMonitor(sensor: sensor)
     defer {
         statisticsTimer?.cancel()
+        lossMonitor.cancel()
         signalSources.forEach { $0.cancel() }
     }
 
@@ -69,7 +71,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         })
     } catch OutputError.readerClosed {
         printError("execwarden: stdout was closed by its reader; stopping")
-        printStatistics(sensor.statistics, final: true)
+        printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
         return 0
     } catch let error as ProbeError {
         printError(error.description)
@@ -79,10 +81,10 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         return 1
     } catch {
         printError("execwarden: \(error)")
-        printStatistics(sensor.statistics, final: true)
+        printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
         return 1
     }
-    printStatistics(sensor.statistics, final: true)
+    printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
     return 0
 }
 
@@ -112,7 +114,9 @@ private func startStatisticsTimer(_ seconds: Int, sensor: Sensor) -> DispatchSou
     return timer
 }
 
-private func printStatistics(_ statistics: SensorStatistics, final: Bool) {
+private func printStatistics(
+    _ statistics: SensorStatistics, final: Bool, linesLost: UInt64? = nil
+) {
     let kernel = statistics.kernel
     let label = final ? "totals" : "stats"
     printError(
@@ -124,5 +128,44 @@ private func printStatistics(_ statistics: SensorStatistics, final: Bool) {
             + " kernel_sent=\(kernel.sent)"
             + " lost_ring_full=\(kernel.ringFull)"
             + " lost_no_scratch=\(kernel.noScratch)"
-            + " lost_recursion=\(kernel.recursionMisses)")
+            + " lost_recursion=\(kernel.recursionMisses)"
+            + (linesLost.map { " output_lost=\($0)" } ?? ""))
+}
+
+/// Warns on stderr, at most every ten seconds, when records were lost in
+/// the kernel or failed validation, so loss is visible without
+/// --stats-interval.
+private final class LossMonitor: @unchecked Sendable {
+    private let timer = DispatchSource.makeTimerSource(queue: .global())
+    /// Touched only on the timer's queue.
+    private var reportedLost: UInt64 = 0
+    private var reportedInvalid: UInt64 = 0
+
+    init(sensor: Sensor) {
+        timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(10))
+        timer.setEventHandler { [unowned self] in check(sensor.statistics) }
+        timer.resume()
+    }
+
+    func cancel() {
+        timer.cancel()
+    }
+
+    private func check(_ statistics: SensorStatistics) {
+        let lost = statistics.kernel.lost
+        if lost > reportedLost {
+            printError(
+                "execwarden: warning: \(lost - reportedLost) exec records lost in the kernel"
+                    + " (ring full \(statistics.kernel.ringFull), total \(lost));"
+                    + " raise --ring-size if this repeats")
+            reportedLost = lost
+        }
+        let invalid = statistics.recordsInvalid
+        if invalid > reportedInvalid {
+            printError(
+                "execwarden: warning: \(invalid - reportedInvalid) exec records failed validation"
+                    + " and were skipped; the BPF object and the loader may be out of step")
+            reportedInvalid = invalid
+        }
+    }
 }

@@ -93,17 +93,56 @@ struct ExecRecordTests {
         #expect(event.script.isEmpty)
     }
 
-    @Test("Truncated argv keeps its last partial element")
+    @Test("Truncated argv drops its partial element")
     func truncatedArguments() throws {
         var builder = RecordBuilder()
-        builder.header.args = builder.append(Array("a\0\0partial".utf8))
+        builder.header.args = builder.append(Array("a\0\0/usr/bin/snap".utf8))
         builder.header.argc = 9
         builder.header.flags = RecordFlags.argsTruncated.rawValue
 
         let event = try decode(builder.bytes()).get()
-        #expect(event.args == [Array("a".utf8), [], Array("partial".utf8)])
+        #expect(event.args == [Array("a".utf8), []])
         #expect(event.argc == 9)
         #expect(event.flags.contains(.argsTruncated))
+    }
+
+    @Test("Truncated argv leaves the v9 verdict uncertain")
+    func truncatedArgumentsVerdict() throws {
+        var builder = RecordBuilder()
+        builder.header.args = builder.append(Array("unshare\0--uts\0/usr/bin/snap".utf8))
+        builder.header.argc = 4
+        builder.header.flags = RecordFlags.argsTruncated.rawValue
+        builder.header.executable = builder.append(Array("/usr/bin/unshare".utf8))
+        builder.header.parent_executable = builder.append(Array("/usr/bin/bash".utf8))
+        let rule = try #require(try BuiltinRules.compiled().first)
+
+        let verdict = builder.bytes().withUnsafeBytes { raw in
+            rule.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
+        }
+        #expect(verdict == .uncertain)
+    }
+
+    /// A partial path must not decide the rule either way: an excluded
+    /// parent path that is partial does not exclude, and a matching
+    /// executable path that is partial does not match.
+    @Test("Partial path leaves the verdict uncertain", arguments: [
+        (RecordFlags.executableTruncated, "/usr/bin/bash"),
+        (.executableIncomplete, "/usr/bin/bash"),
+        (.parentExecutableTruncated, "/usr/bin/udevadm"),
+        (.parentExecutableIncomplete, "/usr/bin/udevadm"),
+    ])
+    func partialPathVerdict(flag: RecordFlags, parent: String) throws {
+        var builder = RecordBuilder()
+        builder.setArguments([Array("unshare".utf8)])
+        builder.header.executable = builder.append(Array("/usr/bin/unshare".utf8))
+        builder.header.parent_executable = builder.append(Array(parent.utf8))
+        builder.header.flags = flag.rawValue
+        let rule = try #require(try BuiltinRules.compiled().first)
+
+        let verdict = builder.bytes().withUnsafeBytes { raw in
+            rule.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
+        }
+        #expect(verdict == .uncertain)
     }
 
     @Test("Relative script name joins its directory")
@@ -113,6 +152,24 @@ struct ExecRecordTests {
         builder.header.script_directory = builder.append(Array("/opt/tools".utf8))
         let event = try decode(builder.bytes()).get()
         #expect(event.script == Array("/opt/tools/run.sh".utf8))
+    }
+
+    @Test("Script names are joined and cleaned", arguments: [
+        ("./run.sh", "/opt/tools", "/opt/tools/run.sh"),
+        (".//run.sh", "/opt/tools", "/opt/tools/run.sh"),
+        ("../tools/run.sh", "/opt/tools", "/opt/tools/run.sh"),
+        ("../../run.sh", "/opt/tools", "/run.sh"),
+        ("../../../run.sh", "/opt/tools", "/run.sh"),
+        ("link/../run.sh", "/opt/tools", "/opt/tools/link/../run.sh"),
+        ("/abs/run.sh", "/opt/tools", "/abs/run.sh"),
+        ("run.sh", "/", "/run.sh"),
+    ])
+    func scriptNames(name: String, directory: String, expected: String) throws {
+        var builder = RecordBuilder()
+        builder.header.script = builder.append(Array(name.utf8))
+        builder.header.script_directory = builder.append(Array(directory.utf8))
+        let event = try decode(builder.bytes()).get()
+        #expect(String(decoding: event.script, as: UTF8.self) == expected)
     }
 
     @Test("Short record is rejected", arguments: [0, 1, 8, ExecRecord.headerSize - 1])

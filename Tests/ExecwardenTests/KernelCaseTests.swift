@@ -334,4 +334,111 @@ struct KernelCaseTests {
             #expect(catalog.violations(in: document) == [])
         }
     }
+
+    @Test("Argv past the capture limit is flagged")
+    func argvPastCaptureLimit() async throws {
+        let marker = Shell.marker("argvcap")
+        let filler = String(repeating: "F", count: 100_000)
+        let arguments = ["--uts", "--", "/bin/sh", "-c", "exit 0", marker, filler, filler, filler, "/usr/bin/snap"]
+        try Shell.run(executable: "/usr/bin/unshare", arguments: arguments)
+
+        let events = await unshareEvents(marker, count: 1)
+        let event = try #require(events.first)
+        #expect(event.flags.contains(.argsTruncated))
+        #expect(event.argc == UInt32(arguments.count + 1))
+        #expect(event.args.count < arguments.count + 1)
+        #expect(event.args.allSatisfy { $0.count <= filler.count })
+        #expect(!event.hasArgument("/usr/bin/snap"))
+        let captured = Array(["/usr/bin/unshare"] + arguments).prefix(event.args.count)
+        #expect(event.argStrings == Array(captured))
+
+        let alerts = harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.verdict == .uncertain)
+    }
+
+    @Test("Path of 1500 components keeps its prefix")
+    func manyComponents() async throws {
+        let directory = try Shell.makeDirectory("components")
+        defer { Shell.remove(directory) }
+        let marker = Shell.marker("components")
+        try Shell.run(executable: "/usr/bin/python3", arguments: ["-c", """
+            import os, shutil, subprocess
+            os.chdir("\(directory)")
+            for i in range(1500):
+                os.mkdir("m"); os.chdir("m")
+            shutil.copy("/usr/bin/unshare", "unshare")
+            subprocess.run(["./unshare", "--uts", "/bin/true", "\(marker)"])
+            """])
+
+        let events = await unshareEvents(marker, count: 1)
+        let event = try #require(events.first)
+        let full = directory + String(repeating: "/m", count: 1500) + "/unshare"
+        #expect(event.flags.contains(.executableTruncated))
+        #expect(!event.flags.contains(.executableIncomplete))
+        #expect(event.executable.count >= 2048)
+        #expect(full.hasPrefix(event.executableString))
+        let alerts = harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }
+        #expect(alerts.first?.verdict == .uncertain)
+    }
+
+    @Test("Stacked mounts past the walk limit are flagged")
+    func stackedMounts() async throws {
+        let marker = Shell.marker("stacked")
+        let outcome = try Shell.run(executable: "/usr/bin/unshare", arguments: [
+            "-m", "--propagation", "private", "/usr/bin/python3", "-c", """
+            import ctypes, subprocess, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            for i in range(16500):
+                if libc.mount(b"/usr/bin", b"/usr/bin", None, 4096, None) != 0:
+                    sys.exit("bind mount failed")
+            subprocess.run(["/usr/bin/unshare", "--uts", "/usr/bin/true", "\(marker)"])
+            """,
+        ])
+        try #require(outcome.status == 0)
+
+        let events = await unshareEvents(marker, count: 1)
+        let event = try #require(events.first)
+        #expect(event.flags.contains(.executableIncomplete))
+        let alerts = harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.verdict == .uncertain)
+    }
+
+    @Test("Parent whose leader exited keeps its path")
+    func parentLeaderExited() async throws {
+        let directory = try Shell.makeDirectory("leader")
+        defer { Shell.remove(directory) }
+        let marker = Shell.marker("leader")
+        let source = """
+            #include <pthread.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            static void *worker(void *unused) {
+                usleep(100000);
+                pid_t child = fork();
+                if (child == 0) {
+                    execl("/usr/bin/unshare", "unshare", "--uts", "/bin/true", "\(marker)", (char *)0);
+                    _exit(127);
+                }
+                waitpid(child, 0, 0);
+                return unused;
+            }
+            int main(void) {
+                pthread_t thread;
+                pthread_create(&thread, 0, worker, 0);
+                pthread_exit(0);
+            }
+            """
+        try source.write(toFile: "\(directory)/leader.c", atomically: true, encoding: .utf8)
+        let compile = try Shell.run("cc -pthread -o leader leader.c", directory: directory)
+        try #require(compile.status == 0)
+        let outcome = try Shell.run(executable: "\(directory)/leader", arguments: [])
+
+        let events = await unshareEvents(marker, count: 1)
+        let event = try #require(events.first)
+        #expect(event.parentPID == UInt32(outcome.pid))
+        #expect(event.parentExecutableString == "\(directory)/leader")
+        #expect(!event.flags.contains(.parentHasNoExecutable))
+    }
 }

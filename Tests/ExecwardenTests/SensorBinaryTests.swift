@@ -23,7 +23,7 @@ struct SensorBinaryTests {
 
     @Test("Invalid options exit 2", arguments: [
         ["--bogus"], ["--ring-size"], ["--ring-size", "3000"], ["--ring-size", "8X"],
-        ["--ring-size", "512K"], ["--ring-size", "2G"],
+        ["--ring-size", "512K"], ["--ring-size", "2G"], ["--ring-size", "1T"],
         ["--stats-interval", "-1"],
     ])
     func invalidOptions(arguments: [String]) throws {

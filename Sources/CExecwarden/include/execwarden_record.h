@@ -48,6 +48,11 @@ enum ew_record_flag {
 	EW_FLAG_INTERPRETED = 1u << 11,
 	EW_FLAG_SCRIPT_TRUNCATED = 1u << 12,
 	EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED = 1u << 13,
+	/* The walk from the file towards the root gave up before reaching a
+	 * root (for example below thousands of stacked mounts): the span
+	 * carries only the components nearest the file. */
+	EW_FLAG_EXE_INCOMPLETE = 1u << 14,
+	EW_FLAG_PARENT_EXE_INCOMPLETE = 1u << 15,
 };
 
 /* Bytes [offset, offset + length) of the record. */

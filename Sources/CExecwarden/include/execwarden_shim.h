@@ -70,6 +70,10 @@ int ew_probe_poll(struct ew_probe *probe, int timeout_ms,
 /* Consumes the records that are ready without waiting. */
 int ew_probe_consume(struct ew_probe *probe, struct ew_error *error);
 
+/* Detaches the program, so no new records arrive; what is in the ring can
+ * still be consumed. */
+void ew_probe_detach(struct ew_probe *probe);
+
 /* Kernel-side counts of the probe. */
 struct ew_counters {
 	/* The program's per-CPU counters (enum ew_counter_index), summed. */

@@ -68,23 +68,35 @@ public struct ExecEvent: Sendable, Equatable {
         cgroupName = Array(record.cgroupName)
     }
 
+    /// Joins a relative script name to the resolved working directory.
+    /// "." and empty components are dropped, and leading ".." components
+    /// remove directory components: the directory is already resolved, so
+    /// its parent is known. A ".." after a component of the name is kept,
+    /// because that component may be a symbolic link.
     private static func absoluteScriptPath(
         name: UnsafeRawBufferPointer, directory: UnsafeRawBufferPointer
     ) -> [UInt8] {
         if name.first == UInt8(ascii: "/") || directory.isEmpty {
             return Array(name)
         }
-        var path = Array(directory)
-        if path.last != UInt8(ascii: "/") {
-            path.append(UInt8(ascii: "/"))
+        let slash = UInt8(ascii: "/")
+        var components = directory.split(separator: slash).map(Array.init)
+        var keepDotDot = false
+        for component in name.split(separator: slash, omittingEmptySubsequences: true) {
+            if component.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if !keepDotDot && component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                _ = components.popLast()
+                continue
+            }
+            keepDotDot = true
+            components.append(Array(component))
         }
-        // Drop leading "./" so "./run.sh" in /tmp gives /tmp/run.sh.
-        var relative = name[...]
-        while relative.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) {
-            relative = relative.dropFirst(2)
+        var path: [UInt8] = []
+        for component in components {
+            path.append(slash)
+            path.append(contentsOf: component)
         }
-        path.append(contentsOf: relative)
-        return path
+        return path.isEmpty ? [slash] : path
     }
 
     public func namespaceInode(_ kind: NamespaceKind) -> UInt32 {

@@ -40,6 +40,10 @@ public struct RecordFlags: OptionSet, Sendable, Hashable {
     public static let interpreted = RecordFlags(rawValue: EW_FLAG_INTERPRETED.rawValue)
     public static let scriptTruncated = RecordFlags(rawValue: EW_FLAG_SCRIPT_TRUNCATED.rawValue)
     public static let scriptDirectoryTruncated = RecordFlags(rawValue: EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED.rawValue)
+    /// The path walk stopped at its step limit: the path holds only the
+    /// components nearest the file.
+    public static let executableIncomplete = RecordFlags(rawValue: EW_FLAG_EXE_INCOMPLETE.rawValue)
+    public static let parentExecutableIncomplete = RecordFlags(rawValue: EW_FLAG_PARENT_EXE_INCOMPLETE.rawValue)
 }
 
 /// A validated view of one exec record in ring-buffer memory.
@@ -139,8 +143,9 @@ public struct ExecRecord {
 
     public var comm: UnsafeRawBufferPointer { comm(\.comm) }
     public var parentComm: UnsafeRawBufferPointer { comm(\.parent_comm) }
-    /// The argv area: elements each followed by a NUL, except possibly the
-    /// last when the area was truncated.
+    /// The argv area: elements each followed by a NUL. When the area was
+    /// truncated, the bytes after the last NUL are part of an element and
+    /// not an element.
     public var argsArea: UnsafeRawBufferPointer { slice(\.args) }
     public var executable: UnsafeRawBufferPointer { slice(\.executable) }
     public var parentExecutable: UnsafeRawBufferPointer { slice(\.parent_executable) }
@@ -150,18 +155,23 @@ public struct ExecRecord {
     public var scriptDirectory: UnsafeRawBufferPointer { slice(\.script_directory) }
     public var cgroupName: UnsafeRawBufferPointer { slice(\.cgroup_name) }
 
-    /// Calls `body` with each argument, in order, until it returns true.
-    /// Returns whether it did.
+    /// Calls `body` with each whole argument, in order, until it returns
+    /// true. Returns whether it did. The piece of an argument that a
+    /// truncated area ends with is skipped: it is not the argument.
     @inline(__always)
     public func firstArgument(where body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         let area = argsArea
+        let truncated = flags.contains(.argsTruncated)
         var start = 0
         while start < area.count {
-            let end = area[start...].firstIndex(of: 0) ?? area.count
-            if body(UnsafeRawBufferPointer(rebasing: area[start..<end])) {
+            guard let terminator = area[start...].firstIndex(of: 0) else {
+                if truncated { return false }
+                return body(UnsafeRawBufferPointer(rebasing: area[start...]))
+            }
+            if body(UnsafeRawBufferPointer(rebasing: area[start..<terminator])) {
                 return true
             }
-            start = end + 1
+            start = terminator + 1
         }
         return false
     }

@@ -25,8 +25,12 @@ public struct RecordFieldSource: FieldSource {
         case .eventKind: return Self.visitConstant(Self.event, visit)
         case .hostOSType: return Self.visitConstant(Self.linux, visit)
         case .processExecutable:
-            guard !record.flags.contains(.executablePseudo) else { return .exhausted }
-            return Self.visitBytes(record.executable, visit)
+            let flags = record.flags
+            guard !flags.contains(.executablePseudo) else { return .exhausted }
+            return Self.visitPath(
+                record.executable,
+                isPartial: !flags.isDisjoint(with: [.executableTruncated, .executableIncomplete]),
+                visit)
         case .processName:
             return Self.visitBytes(record.comm, visit)
         case .processArgs:
@@ -40,7 +44,11 @@ public struct RecordFieldSource: FieldSource {
             if flags.contains(.parentHasNoExecutable) || flags.contains(.parentExecutablePseudo) {
                 return .exhausted
             }
-            return Self.visitBytes(record.parentExecutable, visit)
+            return Self.visitPath(
+                record.parentExecutable,
+                isPartial: !flags.isDisjoint(
+                    with: [.parentExecutableTruncated, .parentExecutableIncomplete]),
+                visit)
         case .processParentName:
             return Self.visitBytes(record.parentComm, visit)
         case .processParentPID:
@@ -83,6 +91,18 @@ public struct RecordFieldSource: FieldSource {
         _ bytes: UnsafeRawBufferPointer, _ visit: (FieldValue) -> Bool
     ) -> FieldVisit {
         visit(.bytes(bytes)) ? .matched : .exhausted
+    }
+
+    /// Visits a path that may be only part of the real one. Any comparison
+    /// with a part, true or false, may differ for the whole path, so a
+    /// partial path makes it unknown.
+    @inline(__always)
+    private static func visitPath(
+        _ bytes: UnsafeRawBufferPointer, isPartial: Bool,
+        _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        if isPartial { return .incomplete }
+        return visit(.bytes(bytes)) ? .matched : .exhausted
     }
 
     @inline(__always)

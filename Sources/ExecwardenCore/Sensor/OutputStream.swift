@@ -28,7 +28,10 @@ public final class LineOutput {
     private let flushThreshold: Int
 
     public private(set) var linesWritten: UInt64 = 0
+    /// Lines lost because a write failed.
+    public private(set) var linesLost: UInt64 = 0
     private var pendingLines: UInt64 = 0
+    private var lastReaderCheck = ContinuousClock.now
 
     public init(descriptor: Int32 = STDOUT_FILENO, flushThreshold: Int = 64 * 1024) {
         self.descriptor = descriptor
@@ -46,8 +49,16 @@ public final class LineOutput {
         }
     }
 
-    /// Writes every buffered byte, retrying short writes and EINTR.
+    /// Writes every buffered byte, retrying short writes and EINTR. With
+    /// nothing to write, checks at most every 100 ms whether the reader of
+    /// a pipe has gone, so that a sensor whose reader exited stops without
+    /// waiting for its next alert. On failure the buffered lines are
+    /// dropped and counted in `linesLost`.
     public func flush() throws(OutputError) {
+        guard !buffer.isEmpty else {
+            try checkReader()
+            return
+        }
         var written = 0
         while written < buffer.count {
             let result = buffer.withUnsafeBytes { raw in
@@ -56,7 +67,7 @@ public final class LineOutput {
             if result < 0 {
                 let failure = errno
                 if failure == EINTR { continue }
-                buffer.removeFirst(written)
+                dropBuffer()
                 throw failure == EPIPE ? .readerClosed : .writeFailed(errno: failure)
             }
             written += result
@@ -64,5 +75,24 @@ public final class LineOutput {
         buffer.removeAll(keepingCapacity: true)
         linesWritten += pendingLines
         pendingLines = 0
+    }
+
+    private func dropBuffer() {
+        buffer.removeAll(keepingCapacity: true)
+        linesLost += pendingLines
+        pendingLines = 0
+    }
+
+    /// Throws `readerClosed` when the descriptor is a pipe or socket whose
+    /// other end is closed (poll reports POLLERR for such a pipe).
+    private func checkReader() throws(OutputError) {
+        let now = ContinuousClock.now
+        guard now - lastReaderCheck >= .milliseconds(100) else { return }
+        lastReaderCheck = now
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        guard poll(&entry, 1, 0) == 1 else { return }
+        if entry.revents & Int16(POLLERR | POLLHUP) != 0 {
+            throw .readerClosed
+        }
     }
 }

@@ -54,9 +54,9 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable {
         case (.load, ESRCH), (.load, ENOENT), (.open, ENOENT):
             return "The kernel has no BTF at /sys/kernel/btf/vmlinux; use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
         case (.attach, ENOENT), (.attach, EINVAL):
-            return "The kernel has no sched_process_exec tracepoint for BTF programs (Linux 5.5 or later is needed)"
+            return "The kernel cannot attach the program to sched_process_exec; execwarden needs Linux 5.17 or later with BTF"
         case (.configure, _), (.ringBuffer, ENOMEM):
-            return "Check --ring-size: it must be a power of two and a multiple of the page size"
+            return "Check --ring-size: it must be a power of two from 1M to 1G"
         default:
             return nil
         }
@@ -210,6 +210,12 @@ public final class AttachedProbe {
         let consumed = ew_probe_poll(handle, timeoutMilliseconds, &error)
         guard consumed >= 0 else { throw ProbeError(error) }
         return Int(consumed)
+    }
+
+    /// Detaches the program from the tracepoint. Records already in the
+    /// ring stay there for `drain`, and the counters stay readable.
+    public func detach() {
+        ew_probe_detach(handle)
     }
 
     /// Hands every ready record to the handler without waiting.

@@ -97,8 +97,11 @@ public final class Sensor: @unchecked Sendable {
     }
 
     /// Loads and attaches the probe, calls `onReady`, then handles records
-    /// until `stop` is called or emitting a line fails. Throws `ProbeError`
-    /// when the probe cannot start, and whatever `emit` threw.
+    /// until `stop` is called or emitting a line fails. On the way out it
+    /// detaches the probe and handles what is left in the ring, so the final
+    /// `statistics` account for every record the probe sent. Throws
+    /// `ProbeError` when the probe cannot start, and whatever `emit` or
+    /// `flush` threw.
     public func run(onReady: () -> Void = {}) throws {
         let probe = try OpenedProbe(
             ringSize: configuration.ringSize, verbose: configuration.verbose
@@ -106,36 +109,44 @@ public final class Sensor: @unchecked Sendable {
             handle(raw)
         }
         onReady()
+        defer { shareCounts(probe) }
 
         while !stopRequested.load(ordering: .relaxed) {
             try probe.poll(timeoutMilliseconds: configuration.pollTimeoutMilliseconds)
-            try publish(probe)
+            try afterBatch(probe)
         }
+        probe.detach()
         try probe.drain()
-        try publish(probe, force: true)
+        try afterBatch(probe)
     }
 
-    /// Runs after each poll: rethrows a failure to emit, flushes the
-    /// output, and at most every 100 ms reads the kernel counters and
-    /// shares the counts. Refreshes the boot-to-wall-clock offset every
-    /// minute so that timestamps follow clock adjustments.
-    private func publish(_ probe: AttachedProbe, force: Bool = false) throws {
+    /// Runs after each batch of records: shares the counts (reading the
+    /// kernel counters at most every 100 ms), rethrows a failure to emit,
+    /// and flushes the output. Refreshes the boot-to-wall-clock offset
+    /// every minute so that timestamps follow clock adjustments.
+    private func afterBatch(_ probe: AttachedProbe) throws {
+        let now = ContinuousClock.now
+        if lastCounterRead.map({ now - $0 >= .milliseconds(100) }) ?? true {
+            lastCounterRead = now
+            shareCounts(probe)
+        }
+        if now - lastClockRefresh >= .seconds(60) {
+            host.refreshClockOffset()
+            lastClockRefresh = now
+        }
         if let error = emitError {
             emitError = nil
             throw error
         }
         try flush()
+    }
 
-        let now = ContinuousClock.now
-        if now - lastClockRefresh >= .seconds(60) {
-            host.refreshClockOffset()
-            lastClockRefresh = now
+    /// Reads the kernel counters and publishes a snapshot of all counts. A
+    /// failed counter read keeps the previous kernel counts.
+    private func shareCounts(_ probe: AttachedProbe) {
+        if let kernel = try? probe.counters() {
+            counts.kernel = kernel
         }
-        if !force, let last = lastCounterRead, now - last < .milliseconds(100) {
-            return
-        }
-        lastCounterRead = now
-        counts.kernel = try probe.counters()
         let snapshot = counts
         statisticsLock.withLock { $0 = snapshot }
     }
