@@ -9,6 +9,9 @@ import Synchronization
 /// sensor runs keeps its old name (or none) until the cache is full and
 /// cleared. A failed lookup, such as one to an unreachable LDAP server, is
 /// cached as a miss too. Safe to use from any thread.
+// NOTE: lookups run on the caller's thread, which for the sensor is the one
+// consuming the ring, so a slow NSS source such as LDAP delays consumption
+// until a name is cached.
 public final class AccountNames: Sendable {
     /// A lookup from an id to a name, or nil when the id has none.
     public typealias Lookup = @Sendable (UInt32) -> String?

@@ -154,8 +154,10 @@ public final class Sensor: @unchecked Sendable {
     /// Evaluates the rules on one raw record: the hot path, run for every
     /// exec on the host.
     private func handle(_ raw: UnsafeRawBufferPointer) {
-        guard emitError == nil else { return }
         counts.recordsReceived += 1
+        // After a failed emit the sensor is stopping; the rest of the batch
+        // is counted but not emitted.
+        guard emitError == nil else { return }
         let record: ExecRecord
         do {
             record = try ExecRecord(bytes: raw)
