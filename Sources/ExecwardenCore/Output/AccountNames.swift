@@ -1,6 +1,10 @@
 import Glibc
 import Synchronization
 
+// NOTE: lookups run on the caller's thread, which for the sensor is the one
+// consuming the ring, so a slow NSS source such as LDAP delays consumption
+// until a name is cached.
+
 /// User and group names by numeric id, looked up through the C library
 /// (`getpwuid_r`, `getgrgid_r`, so NSS sources such as LDAP count) and
 /// cached, ids without a name included.
@@ -9,9 +13,6 @@ import Synchronization
 /// sensor runs keeps its old name (or none) until the cache is full and
 /// cleared. A failed lookup, such as one to an unreachable LDAP server, is
 /// cached as a miss too. Safe to use from any thread.
-// NOTE: lookups run on the caller's thread, which for the sensor is the one
-// consuming the ring, so a slow NSS source such as LDAP delays consumption
-// until a name is cached.
 public final class AccountNames: Sendable {
     /// A lookup from an id to a name, or nil when the id has none.
     public typealias Lookup = @Sendable (UInt32) -> String?
