@@ -375,8 +375,8 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	ew_read_root(&root, BPF_CORE_READ(task, fs));
 	pos = ew_put_file_path(s, pos, BPF_CORE_READ(bprm, file), &root,
 			       &r->executable, EW_FLAG_EXE_TRUNCATED,
-			       EW_FLAG_EXE_INCOMPLETE, EW_FLAG_EXE_DELETED, EW_FLAG_EXE_PSEUDO,
-			       EW_FLAG_EXE_MEMFD);
+			       EW_FLAG_EXE_INCOMPLETE, EW_FLAG_EXE_DELETED,
+			       EW_FLAG_EXE_PSEUDO, EW_FLAG_EXE_MEMFD);
 	pos = ew_put_parent_path(s, pos, parent, thread, &root);
 	pos = ew_put_script(s, pos, task, bprm, &root);
 	pos = ew_put_cgroup_name(s, pos, task);
