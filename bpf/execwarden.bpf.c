@@ -70,9 +70,14 @@ static long ew_walk_step(__u32 index, void *context)
 	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
 		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
 
-		/* The root of a mount namespace, or a detached mount. */
+		/* The top of a mount tree without having passed root. A
+		 * file outside a chroot, or whose mount the task left by
+		 * unsharing its mount namespace, gets its path from the top
+		 * of its own namespace, as d_path() gives it. A tree outside
+		 * the task's namespace is flagged. */
 		if (!parent || parent == mnt) {
 			w->finished = true;
+			w->unreachable = BPF_CORE_READ(mnt, mnt_ns) != w->own_ns;
 			return 1;
 		}
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -85,6 +90,9 @@ static long ew_walk_step(__u32 index, void *context)
 	items = bpf_map_lookup_elem(&components, &key);
 	if (!items)
 		return 1;
+	/* The name before its length, as the kernel's prepend_name() reads
+	 * them: a rename can change both, and the render pass checks that the
+	 * name is as long as the length says. */
 	item = &items->items[w->count & EW_COMPONENTS_MASK];
 	item->name = (__u64)BPF_CORE_READ(dentry, d_name.name);
 	item->length = BPF_CORE_READ(dentry, d_name.len);
@@ -110,6 +118,7 @@ static long ew_render_step(__u32 index, void *context)
 	struct ew_scratch *s;
 	__u32 key = 0, cpu = bpf_get_smp_processor_id();
 	__u32 length, room;
+	long copied;
 
 	items = bpf_map_lookup_elem(&components, &key);
 	s = bpf_map_lookup_elem(&scratch, &cpu);
@@ -122,7 +131,7 @@ static long ew_render_step(__u32 index, void *context)
 
 	if (!w->pseudo) {
 		if (w->written >= EW_PATH_MAX) {
-			w->truncated = true;
+			w->truncated = 1;
 			return 1;
 		}
 		s->data[w->pos & EW_DATA_MASK] = '/';
@@ -132,31 +141,66 @@ static long ew_render_step(__u32 index, void *context)
 	room = EW_PATH_MAX - w->written;
 	if (length > room) {
 		length = room;
-		w->truncated = true;
+		w->truncated = 1;
 	}
 	/* Already at most EW_NAME_MAX: the mask shows the verifier. */
 	length &= EW_NAME_MAX;
-	if (bpf_probe_read_kernel(&s->data[w->pos & EW_DATA_MASK], length,
-				  (void *)item->name))
+	if (length == 0)
+		return w->truncated & 1;
+
+	/* Copy as a string, which stops at the name's NUL: a name renamed
+	 * since its length was read may be shorter, and a plain copy would
+	 * send the kernel memory after it. The NUL written past the name is
+	 * overwritten by the next '/' or left outside the span. */
+	copied = bpf_probe_read_kernel_str(&s->data[w->pos & EW_DATA_MASK],
+					   length + 1, (void *)item->name);
+	if (copied <= 0) {
+		w->unstable = true;
 		return 1;
+	}
+	if (copied - 1 != length)
+		w->unstable = true;
+	length = (copied - 1) & EW_NAME_MAX;
 	w->pos += length;
 	w->written += length;
-	return w->truncated;
+	return w->truncated & 1;
 }
 
+static const struct ew_path_flags ew_executable_flags = {
+	.truncated = EW_FLAG_EXE_TRUNCATED,
+	.incomplete = EW_FLAG_EXE_INCOMPLETE,
+	.unreachable = EW_FLAG_EXE_UNREACHABLE,
+	.deleted = EW_FLAG_EXE_DELETED,
+	.pseudo = EW_FLAG_EXE_PSEUDO,
+	.memfd = EW_FLAG_EXE_MEMFD,
+};
+
+static const struct ew_path_flags ew_parent_executable_flags = {
+	.truncated = EW_FLAG_PARENT_EXE_TRUNCATED,
+	.incomplete = EW_FLAG_PARENT_EXE_INCOMPLETE,
+	/* The parent's executable may well be in a namespace the parent has
+	 * since left, so it is not compared with a namespace. */
+	.unreachable = 0,
+	.deleted = EW_FLAG_PARENT_EXE_DELETED,
+	.pseudo = EW_FLAG_PARENT_EXE_PSEUDO,
+	.memfd = EW_FLAG_PARENT_EXE_MEMFD,
+};
+
+/* A working directory needs no flags of its own beyond one for any flaw. */
+static const struct ew_path_flags ew_script_directory_flags = {
+	.truncated = EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED,
+	.incomplete = EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED,
+	.unreachable = EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED,
+};
+
 /* Writes the path of a dentry on a mount, walked through mounts up to root,
- * at pos. Returns the new pos. The flag arguments name the record flags that
- * this path sets. */
+ * at pos, and sets the record flags named in flags. Returns the new pos. */
 static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 					 struct dentry *dentry,
 					 struct vfsmount *vfsmnt,
 					 struct ew_root *root,
 					 struct ew_span *span,
-					 __u32 truncated_flag,
-					 __u32 incomplete_flag,
-					 __u32 deleted_flag,
-					 __u32 pseudo_flag,
-					 __u32 memfd_flag)
+					 const struct ew_path_flags *flags)
 {
 	struct ew_walk w = {};
 	struct ew_exec_record *r = &s->record;
@@ -173,25 +217,28 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 	w.mnt = ew_real_mount(vfsmnt);
 	w.root_dentry = root->dentry;
 	w.root_mnt = root->mnt;
+	w.own_ns = root->mnt_ns;
 	w.pos = pos;
 
 	/* A hashed dentry is reachable by name; an unhashed one that is not
 	 * its directory's root was unlinked (d_unlinked() in the kernel). */
 	if (!BPF_CORE_READ(dentry, d_hash.pprev) &&
 	    BPF_CORE_READ(dentry, d_parent) != dentry)
-		r->flags |= deleted_flag;
+		r->flags |= flags->deleted;
 
 	bpf_loop(EW_WALK_STEPS_MAX, ew_walk_step, &w, 0);
 	if (!w.finished)
-		r->flags |= incomplete_flag;
+		r->flags |= flags->incomplete;
+	if (w.unreachable)
+		r->flags |= flags->unreachable;
 	if (w.pseudo) {
-		r->flags |= pseudo_flag;
+		r->flags |= flags->pseudo;
 		dentry = w.dentry;
 		bpf_probe_read_kernel(prefix, sizeof(prefix),
 				      BPF_CORE_READ(dentry, d_name.name));
 		if (prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' &&
 		    prefix[3] == 'f' && prefix[4] == 'd' && prefix[5] == ':')
-			r->flags |= memfd_flag;
+			r->flags |= flags->memfd;
 	}
 
 	if (w.count == 0) {
@@ -203,11 +250,13 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 		 * overwritten, so what is rendered is a prefix. */
 		shown = w.count > EW_COMPONENTS_MAX ? EW_COMPONENTS_MAX : w.count;
 		if (shown < w.count)
-			r->flags |= truncated_flag;
+			r->flags |= flags->truncated;
 		bpf_loop(shown, ew_render_step, &w, 0);
 	}
 	if (w.truncated)
-		r->flags |= truncated_flag;
+		r->flags |= flags->truncated;
+	if (w.unstable)
+		r->flags |= flags->incomplete;
 
 	span->length = w.pos - pos;
 	return w.pos;
@@ -217,16 +266,10 @@ static __always_inline __u32 ew_put_file_path(struct ew_scratch *s, __u32 pos,
 					      struct file *file,
 					      struct ew_root *root,
 					      struct ew_span *span,
-					      __u32 truncated_flag,
-					      __u32 incomplete_flag,
-					      __u32 deleted_flag,
-					      __u32 pseudo_flag,
-					      __u32 memfd_flag)
+					      const struct ew_path_flags *flags)
 {
 	return ew_put_path(s, pos, BPF_CORE_READ(file, f_path.dentry),
-			   BPF_CORE_READ(file, f_path.mnt), root, span,
-			   truncated_flag, incomplete_flag, deleted_flag,
-			   pseudo_flag, memfd_flag);
+			   BPF_CORE_READ(file, f_path.mnt), root, span, flags);
 }
 
 /* Writes the parent's current executable, walked up to the parent's own
@@ -256,13 +299,9 @@ static __always_inline __u32 ew_put_parent_path(struct ew_scratch *s,
 		return pos;
 	}
 	if (fs)
-		ew_read_root(&root, fs);
+		ew_read_root(&root, parent, fs);
 	return ew_put_file_path(s, pos, exe, &root, &r->parent_executable,
-				EW_FLAG_PARENT_EXE_TRUNCATED,
-				EW_FLAG_PARENT_EXE_INCOMPLETE,
-				EW_FLAG_PARENT_EXE_DELETED,
-				EW_FLAG_PARENT_EXE_PSEUDO,
-				EW_FLAG_PARENT_EXE_MEMFD);
+				&ew_parent_executable_flags);
 }
 
 /* For a script, writes the file name given to exec and, when that name is
@@ -306,9 +345,7 @@ static __always_inline __u32 ew_put_script(struct ew_scratch *s, __u32 pos,
 	fs = BPF_CORE_READ(task, fs);
 	return ew_put_path(s, pos, BPF_CORE_READ(fs, pwd.dentry),
 			   BPF_CORE_READ(fs, pwd.mnt), root,
-			   &r->script_directory,
-			   EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED,
-			   EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED, 0, 0, 0);
+			   &r->script_directory, &ew_script_directory_flags);
 }
 
 static __always_inline __u32 ew_put_cgroup_name(struct ew_scratch *s,
@@ -372,11 +409,9 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	 * one large copy without masking. */
 	pos = ew_read_args(s, task, bprm);
 
-	ew_read_root(&root, BPF_CORE_READ(task, fs));
+	ew_read_root(&root, task, BPF_CORE_READ(task, fs));
 	pos = ew_put_file_path(s, pos, BPF_CORE_READ(bprm, file), &root,
-			       &r->executable, EW_FLAG_EXE_TRUNCATED,
-			       EW_FLAG_EXE_INCOMPLETE, EW_FLAG_EXE_DELETED,
-			       EW_FLAG_EXE_PSEUDO, EW_FLAG_EXE_MEMFD);
+			       &r->executable, &ew_executable_flags);
 	pos = ew_put_parent_path(s, pos, parent, thread, &root);
 	pos = ew_put_script(s, pos, task, bprm, &root);
 	pos = ew_put_cgroup_name(s, pos, task);

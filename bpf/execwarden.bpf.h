@@ -43,17 +43,21 @@ struct ew_components {
 };
 
 /* The root a path is walked up to: a task's fs->root, copied field by field
- * so that this local layout needs no relocation. */
+ * so that this local layout needs no relocation, and the task's mount
+ * namespace. */
 struct ew_root {
 	struct vfsmount *mnt;
 	struct dentry *dentry;
+	struct mnt_namespace *mnt_ns;
 };
 
 static __always_inline void ew_read_root(struct ew_root *root,
+					 struct task_struct *task,
 					 struct fs_struct *fs)
 {
 	root->mnt = BPF_CORE_READ(fs, root.mnt);
 	root->dentry = BPF_CORE_READ(fs, root.dentry);
+	root->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
 }
 
 /* State of one path walk, shared with the bpf_loop callbacks. */
@@ -63,14 +67,33 @@ struct ew_walk {
 	struct mount *mnt;
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
+	struct mnt_namespace *own_ns;
 	__u32 count;
 	bool pseudo;
 	/* The walk stopped at a root or a pseudo file, not at the step limit. */
 	bool finished;
+	/* The walk stopped at the top of a mount tree that is not in the
+	 * task's own mount namespace: a detached mount, or a file from
+	 * another namespace. */
+	bool unreachable;
 	/* State of the render pass. */
 	__u32 pos;
 	__u32 written;
-	bool truncated;
+	/* 0 or 1, and an integer so that returning it from a bpf_loop
+	 * callback keeps the value range the verifier requires. */
+	__u32 truncated;
+	/* A name was shorter than its recorded length: renamed meanwhile. */
+	bool unstable;
+};
+
+/* The record flags one path sets. */
+struct ew_path_flags {
+	__u32 truncated;
+	__u32 incomplete;
+	__u32 unreachable;
+	__u32 deleted;
+	__u32 pseudo;
+	__u32 memfd;
 };
 
 static __always_inline struct mount *ew_real_mount(struct vfsmount *vfsmnt)

@@ -441,4 +441,33 @@ struct KernelCaseTests {
         #expect(event.parentExecutableString == "\(directory)/leader")
         #expect(!event.flags.contains(.parentHasNoExecutable))
     }
+
+    @Test("Executable on a detached mount is flagged")
+    func detachedMount() async throws {
+        let marker = Shell.marker("detached")
+        // open_tree(OPEN_TREE_CLONE) makes a copy of /usr/bin that no mount
+        // namespace contains; execveat then runs unshare from it. The
+        // syscall numbers are those of x86_64.
+        let outcome = try Shell.run(executable: "/usr/bin/python3", arguments: ["-c", """
+            import ctypes, os, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            SYS_open_tree, SYS_execveat = 428, 322
+            fd = libc.syscall(SYS_open_tree, -100, b"/usr/bin", 1)
+            if fd < 0:
+                sys.exit("open_tree failed: " + os.strerror(ctypes.get_errno()))
+            argv = (ctypes.c_char_p * 5)(b"unshare", b"--uts", b"/bin/true", b"\(marker)", None)
+            envp = (ctypes.c_char_p * 1)(None)
+            libc.syscall(SYS_execveat, fd, b"unshare", argv, envp, 0)
+            sys.exit("execveat failed: " + os.strerror(ctypes.get_errno()))
+            """])
+        try #require(outcome.status == 0, "\(outcome.errorOutput)")
+
+        let events = await unshareEvents(marker, count: 1)
+        let event = try #require(events.first)
+        #expect(event.flags.contains(.executableUnreachable))
+        #expect(event.executableString == "/unshare")
+        let alerts = harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.verdict == .uncertain)
+    }
 }

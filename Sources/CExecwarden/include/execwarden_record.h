@@ -48,11 +48,17 @@ enum ew_record_flag {
 	EW_FLAG_INTERPRETED = 1u << 11,
 	EW_FLAG_SCRIPT_TRUNCATED = 1u << 12,
 	EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED = 1u << 13,
-	/* The walk from the file towards the root gave up before reaching a
-	 * root (for example below thousands of stacked mounts): the span
-	 * carries only the components nearest the file. */
+	/* The path is not reliable: the walk towards the root gave up before
+	 * reaching one (for example below thousands of stacked mounts), so the
+	 * span carries only the components nearest the file, or a name changed
+	 * while it was read (a concurrent rename). */
 	EW_FLAG_EXE_INCOMPLETE = 1u << 14,
 	EW_FLAG_PARENT_EXE_INCOMPLETE = 1u << 15,
+	/* The file is on a mount tree outside the task's mount namespace (a
+	 * detached mount, or a file from another namespace): the path is not
+	 * one the process can name. Not set for the parent, whose executable
+	 * may be in a namespace it has since left. */
+	EW_FLAG_EXE_UNREACHABLE = 1u << 16,
 };
 
 /* Bytes [offset, offset + length) of the record. */

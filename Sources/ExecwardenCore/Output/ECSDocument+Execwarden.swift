@@ -30,6 +30,7 @@ extension ECSDocumentWriter {
         writer.field("args_unreadable", flags.contains(.argsUnreadable))
         writer.field("executable_truncated", flags.contains(.executableTruncated))
         writer.field("executable_incomplete", flags.contains(.executableIncomplete))
+        writer.field("executable_unreachable", flags.contains(.executableUnreachable))
         writer.field("executable_deleted", flags.contains(.executableDeleted))
         writer.field("executable_pseudo", flags.contains(.executablePseudo))
         writer.field("memfd", flags.contains(.executableMemfd))

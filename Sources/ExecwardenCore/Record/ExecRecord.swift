@@ -40,10 +40,15 @@ public struct RecordFlags: OptionSet, Sendable, Hashable {
     public static let interpreted = RecordFlags(rawValue: EW_FLAG_INTERPRETED.rawValue)
     public static let scriptTruncated = RecordFlags(rawValue: EW_FLAG_SCRIPT_TRUNCATED.rawValue)
     public static let scriptDirectoryTruncated = RecordFlags(rawValue: EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED.rawValue)
-    /// The path walk stopped at its step limit: the path holds only the
-    /// components nearest the file.
+    /// The path is not reliable: the walk stopped at its step limit, so the
+    /// path holds only the components nearest the file, or a name changed
+    /// while it was read.
     public static let executableIncomplete = RecordFlags(rawValue: EW_FLAG_EXE_INCOMPLETE.rawValue)
     public static let parentExecutableIncomplete = RecordFlags(rawValue: EW_FLAG_PARENT_EXE_INCOMPLETE.rawValue)
+    /// The file is on a mount tree outside the task's mount namespace (a
+    /// detached mount, or a file from another namespace), so the path is
+    /// not one the process can name.
+    public static let executableUnreachable = RecordFlags(rawValue: EW_FLAG_EXE_UNREACHABLE.rawValue)
 }
 
 /// A validated view of one exec record in ring-buffer memory.

@@ -29,7 +29,8 @@ public struct RecordFieldSource: FieldSource {
             guard !flags.contains(.executablePseudo) else { return .exhausted }
             return Self.visitPath(
                 record.executable,
-                isPartial: !flags.isDisjoint(with: [.executableTruncated, .executableIncomplete]),
+                isPartial: !flags.isDisjoint(
+                    with: [.executableTruncated, .executableIncomplete, .executableUnreachable]),
                 visit)
         case .processName:
             return Self.visitBytes(record.comm, visit)
@@ -93,9 +94,11 @@ public struct RecordFieldSource: FieldSource {
         visit(.bytes(bytes)) ? .matched : .exhausted
     }
 
-    /// Visits a path that may be only part of the real one. Any comparison
-    /// with a part, true or false, may differ for the whole path, so a
-    /// partial path makes it unknown.
+    /// Visits a path that may not be the one the process names: cut short,
+    /// unreliable, or outside its root. Any comparison with such a path,
+    /// true or false, may differ for the real one, so it is unknown.
+    // NOTE: this makes every exec with such a path an uncertain alert for a
+    // rule on its path, even when the known part already rules a match out.
     @inline(__always)
     private static func visitPath(
         _ bytes: UnsafeRawBufferPointer, isPartial: Bool,
