@@ -35,6 +35,11 @@ func listRules() -> Int32 {
 /// Runs the sensor until SIGINT or SIGTERM; returns the exit status.
 func runSensor(_ options: CommandLineOptions) -> Int32 {
     signal(SIGPIPE, SIG_IGN)
+    // Checked before the probe opens descriptors, which would take number 1.
+    guard fcntl(STDOUT_FILENO, F_GETFL) != -1 else {
+        printError("execwarden: stdout is not open; run with stdout on a file, pipe or terminal")
+        return 1
+    }
 
     let rules: [CompiledRule]
     do {
@@ -52,11 +57,12 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     let sensor = Sensor(
         rules: rules, configuration: options.configuration, host: host,
         renderer: ECSRenderer(host: host),
-        emit: { line in try output.append(line: line.json) },
-        flush: { try output.flush() })
+        emit: { line in output.append(line: line.json) },
+        flush: { keepWaiting in try output.flush(whileWaiting: keepWaiting) })
 
     let signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
-    let statisticsTimer = startStatisticsTimer(options.statisticsInterval, sensor: sensor)
+    let statisticsTimer = startStatisticsTimer(
+        options.statisticsInterval, sensor: sensor, output: output)
     let lossMonitor = LossMonitor(sensor: sensor)
     defer {
         statisticsTimer?.cancel()
@@ -71,7 +77,11 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         })
     } catch OutputError.readerClosed {
         printError("execwarden: stdout was closed by its reader; stopping")
-        printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
+        printStatistics(sensor.statistics, final: true, output: output)
+        return 0
+    } catch OutputError.stoppedWhileBlocked {
+        printError("execwarden: stopped while stdout was not being read; its unwritten lines are lost")
+        printStatistics(sensor.statistics, final: true, output: output)
         return 0
     } catch let error as ProbeError {
         printError(error.description)
@@ -81,10 +91,10 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         return 1
     } catch {
         printError("execwarden: \(error)")
-        printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
+        printStatistics(sensor.statistics, final: true, output: output)
         return 1
     }
-    printStatistics(sensor.statistics, final: true, linesLost: output.linesLost)
+    printStatistics(sensor.statistics, final: true, output: output)
     return 0
 }
 
@@ -105,17 +115,19 @@ private func stopOnSignals(_ signals: [Int32], sensor: Sensor) -> [DispatchSourc
     }
 }
 
-private func startStatisticsTimer(_ seconds: Int, sensor: Sensor) -> DispatchSourceTimer? {
+private func startStatisticsTimer(
+    _ seconds: Int, sensor: Sensor, output: LineOutput
+) -> DispatchSourceTimer? {
     guard seconds > 0 else { return nil }
     let timer = DispatchSource.makeTimerSource(queue: .global())
     timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds))
-    timer.setEventHandler { printStatistics(sensor.statistics, final: false) }
+    timer.setEventHandler { printStatistics(sensor.statistics, final: false, output: output) }
     timer.resume()
     return timer
 }
 
 private func printStatistics(
-    _ statistics: SensorStatistics, final: Bool, linesLost: UInt64? = nil
+    _ statistics: SensorStatistics, final: Bool, output: LineOutput
 ) {
     let kernel = statistics.kernel
     let label = final ? "totals" : "stats"
@@ -125,25 +137,31 @@ private func printStatistics(
             + " alerts=\(statistics.alerts)"
             + " uncertain_alerts=\(statistics.uncertainAlerts)"
             + " events=\(statistics.eventsEmitted)"
+            + " discarded=\(statistics.recordsDiscarded)"
             + " kernel_sent=\(kernel.sent)"
             + " lost_ring_full=\(kernel.ringFull)"
             + " lost_no_scratch=\(kernel.noScratch)"
             + " lost_recursion=\(kernel.recursionMisses)"
-            + (linesLost.map { " output_lost=\($0)" } ?? ""))
+            + " output_lost=\(output.linesLost)")
 }
 
-/// Warns on stderr, at most every ten seconds, when records were lost in
-/// the kernel or failed validation, so loss is visible without
-/// --stats-interval.
+/// Warns on stderr when records were lost in the kernel or failed
+/// validation, so loss is visible without --stats-interval. Checks every
+/// second and warns at most every ten seconds.
 private final class LossMonitor: @unchecked Sendable {
     private let timer = DispatchSource.makeTimerSource(queue: .global())
     /// Touched only on the timer's queue.
     private var reportedLost: UInt64 = 0
     private var reportedInvalid: UInt64 = 0
+    private var lastWarning: ContinuousClock.Instant?
 
     init(sensor: Sensor) {
-        timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(10))
-        timer.setEventHandler { [unowned self] in check(sensor.statistics) }
+        timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        timer.setEventHandler { [unowned self] in
+            let now = ContinuousClock.now
+            if let last = lastWarning, now - last < .seconds(10) { return }
+            if check(sensor.statistics) { lastWarning = now }
+        }
         timer.resume()
     }
 
@@ -151,7 +169,9 @@ private final class LossMonitor: @unchecked Sendable {
         timer.cancel()
     }
 
-    private func check(_ statistics: SensorStatistics) {
+    /// Prints a warning for new loss; returns whether it printed one.
+    private func check(_ statistics: SensorStatistics) -> Bool {
+        var warned = false
         let lost = statistics.kernel.lost
         if lost > reportedLost {
             printError(
@@ -159,6 +179,7 @@ private final class LossMonitor: @unchecked Sendable {
                     + " (ring full \(statistics.kernel.ringFull), total \(lost));"
                     + " raise --ring-size if this repeats")
             reportedLost = lost
+            warned = true
         }
         let invalid = statistics.recordsInvalid
         if invalid > reportedInvalid {
@@ -166,6 +187,8 @@ private final class LossMonitor: @unchecked Sendable {
                 "execwarden: warning: \(invalid - reportedInvalid) exec records failed validation"
                     + " and were skipped; the BPF object and the loader may be out of step")
             reportedInvalid = invalid
+            warned = true
         }
+        return warned
     }
 }

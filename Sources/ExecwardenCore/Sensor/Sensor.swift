@@ -25,6 +25,9 @@ public struct SensorStatistics: Sendable, Equatable {
     /// limit.
     public var uncertainAlerts: UInt64 = 0
     public var eventsEmitted: UInt64 = 0
+    /// Records received after emitting failed, while the sensor stopped:
+    /// counted, not evaluated.
+    public var recordsDiscarded: UInt64 = 0
     /// The probe's own counters, including records lost in the kernel.
     public var kernel = ProbeCounters()
 
@@ -51,7 +54,10 @@ public struct SensorLine {
 /// and `statistics` may be called from any thread.
 public final class Sensor: @unchecked Sendable {
     public typealias Emit = (SensorLine) throws -> Void
-    public typealias Flush = () throws -> Void
+    /// Writes what `Emit` collected. While the output cannot take more, the
+    /// flush calls the closure it is given every so often: it refreshes the
+    /// statistics and returns false once a stop was requested.
+    public typealias Flush = (_ keepWaiting: () -> Bool) throws -> Void
 
     private let rules: [CompiledRule]
     private let configuration: SensorConfiguration
@@ -70,6 +76,8 @@ public final class Sensor: @unchecked Sendable {
     /// The error `emit` threw inside the ring-buffer callback, rethrown by
     /// `run` once the callback has returned.
     private var emitError: (any Error)?
+    /// Set once `run` is failing: records are then only counted.
+    private var discarding = false
 
     /// Creates a sensor that renders with `renderer` and passes each line to
     /// `emit`. `flush` runs after each batch of records, so a buffered
@@ -77,7 +85,7 @@ public final class Sensor: @unchecked Sendable {
     public init(
         rules: [CompiledRule], configuration: SensorConfiguration,
         host: HostInfo, renderer: ECSRenderer,
-        emit: @escaping Emit, flush: @escaping Flush = {}
+        emit: @escaping Emit, flush: @escaping Flush = { _ in }
     ) {
         self.rules = rules
         self.configuration = configuration
@@ -111,13 +119,21 @@ public final class Sensor: @unchecked Sendable {
         onReady()
         defer { shareCounts(probe) }
 
-        while !stopRequested.load(ordering: .relaxed) {
-            try probe.poll(timeoutMilliseconds: configuration.pollTimeoutMilliseconds)
+        do {
+            while !stopRequested.load(ordering: .relaxed) {
+                try probe.poll(timeoutMilliseconds: configuration.pollTimeoutMilliseconds)
+                try afterBatch(probe)
+            }
+            probe.detach()
+            try probe.drain()
             try afterBatch(probe)
+        } catch {
+            // Count what is left in the ring, so the totals still add up.
+            discarding = true
+            probe.detach()
+            _ = try? probe.drain()
+            throw error
         }
-        probe.detach()
-        try probe.drain()
-        try afterBatch(probe)
     }
 
     /// Runs after each batch of records: shares the counts (reading the
@@ -138,7 +154,18 @@ public final class Sensor: @unchecked Sendable {
             emitError = nil
             throw error
         }
-        try flush()
+        try flush { keepWaiting(probe) }
+    }
+
+    /// Called while the output is blocked: keeps the statistics fresh and
+    /// tells the flush whether to go on waiting.
+    private func keepWaiting(_ probe: AttachedProbe) -> Bool {
+        let now = ContinuousClock.now
+        if lastCounterRead.map({ now - $0 >= .milliseconds(100) }) ?? true {
+            lastCounterRead = now
+            shareCounts(probe)
+        }
+        return !stopRequested.load(ordering: .relaxed)
     }
 
     /// Reads the kernel counters and publishes a snapshot of all counts. A
@@ -155,9 +182,12 @@ public final class Sensor: @unchecked Sendable {
     /// exec on the host.
     private func handle(_ raw: UnsafeRawBufferPointer) {
         counts.recordsReceived += 1
-        // After a failed emit the sensor is stopping; the rest of the batch
-        // is counted but not emitted.
-        guard emitError == nil else { return }
+        // After a failed emit the sensor is stopping; the rest is counted
+        // but not evaluated.
+        guard emitError == nil, !discarding else {
+            counts.recordsDiscarded += 1
+            return
+        }
         let record: ExecRecord
         do {
             record = try ExecRecord(bytes: raw)
