@@ -162,6 +162,7 @@ struct ExecRecordTests {
         ("../../../run.sh", "/opt/tools", "/run.sh"),
         ("link/../run.sh", "/opt/tools", "/opt/tools/link/../run.sh"),
         ("/abs/run.sh", "/opt/tools", "/abs/run.sh"),
+        ("//abs/./x/../run.sh", "/opt/tools", "/abs/x/../run.sh"),
         ("run.sh", "/", "/run.sh"),
     ])
     func scriptNames(name: String, directory: String, expected: String) throws {

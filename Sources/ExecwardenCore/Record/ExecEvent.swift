@@ -68,21 +68,22 @@ public struct ExecEvent: Sendable, Equatable {
         cgroupName = Array(record.cgroupName)
     }
 
-    /// Joins a relative script name to the resolved working directory.
-    /// "." and empty components are dropped, and leading ".." components
-    /// remove directory components: the directory is already resolved, so
-    /// its parent is known. A ".." after a component of the name is kept,
-    /// because that component may be a symbolic link.
+    /// Makes a script name absolute and drops "." and empty components.
+    /// A relative name is joined to the resolved working directory, and its
+    /// leading ".." components remove directory components: the directory
+    /// is already resolved, so its parent is known. Any other ".." is kept,
+    /// because the component before it may be a symbolic link.
     private static func absoluteScriptPath(
         name: UnsafeRawBufferPointer, directory: UnsafeRawBufferPointer
     ) -> [UInt8] {
-        if name.first == UInt8(ascii: "/") || directory.isEmpty {
+        let slash = UInt8(ascii: "/")
+        let isAbsolute = name.first == slash
+        if !isAbsolute && directory.isEmpty {
             return Array(name)
         }
-        let slash = UInt8(ascii: "/")
-        var components = directory.split(separator: slash).map(Array.init)
-        var keepDotDot = false
-        for component in name.split(separator: slash, omittingEmptySubsequences: true) {
+        var components = isAbsolute ? [] : directory.split(separator: slash).map(Array.init)
+        var keepDotDot = isAbsolute
+        for component in name.split(separator: slash) {
             if component.elementsEqual([UInt8(ascii: ".")]) { continue }
             if !keepDotDot && component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
                 _ = components.popLast()
