@@ -90,9 +90,9 @@ static long ew_walk_step(__u32 index, void *context)
 	items = bpf_map_lookup_elem(&components, &key);
 	if (!items)
 		return 1;
-	/* The name before its length, as the kernel's prepend_name() reads
-	 * them: a rename can change both, and the render pass checks that the
-	 * name is as long as the length says. */
+	/* The name before its length, in the order of the kernel's
+	 * prepend_name(): a rename can change both, so the render pass checks
+	 * that the name is as long as the recorded length. */
 	item = &items->items[w->count & EW_COMPONENTS_MASK];
 	item->name = (__u64)BPF_CORE_READ(dentry, d_name.name);
 	item->length = BPF_CORE_READ(dentry, d_name.len);

@@ -97,7 +97,7 @@ struct CommandLineOptions {
         return value
     }
 
-    /// The smallest ring that holds one record of the largest size the
+    /// The smallest ring that can contain one record of the largest size the
     /// probe sends (header, 256 KiB of argv and four paths), rounded up to
     /// a power of two.
     static let minimumRingSize: UInt64 = 1 << 20

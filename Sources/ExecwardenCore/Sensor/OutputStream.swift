@@ -24,8 +24,9 @@ public enum OutputError: Error, CustomStringConvertible, Sendable {
 /// A buffered writer of JSON lines to a file descriptor.
 ///
 /// Lines collect in memory and go out when `flush` runs, which the sensor
-/// does after each batch of records, so the buffer holds at most one batch:
-/// what the ring held when the batch began, and what arrived meanwhile. On a
+/// does after each batch of records, so the buffer contains at most one
+/// batch: what the ring contained when the batch began, and what arrived
+/// meanwhile. On a
 /// pipe or socket it never blocks for
 /// long: it waits for room with poll(2) in 100 ms steps, calling back between
 /// steps so the caller can keep its statistics fresh or give up, and it
@@ -101,9 +102,10 @@ public final class LineOutput: @unchecked Sendable {
         }
     }
 
-    /// Bytes to write next: everything for a file; for a pipe or socket,
-    /// the whole lines that fit in PIPE_BUF, or one PIPE_BUF piece of a
-    /// longer line, which poll's POLLOUT guarantees room for.
+    /// Returns the number of bytes to write next. For a file that is
+    /// everything. For a pipe or socket it is the whole lines that fit in
+    /// PIPE_BUF, or one PIPE_BUF piece of a longer line, because POLLOUT
+    /// guarantees room for that much.
     private func chunkLength(from offset: Int) -> Int {
         let remaining = buffer.count - offset
         guard isStream, remaining > Int(PIPE_BUF) else { return remaining }

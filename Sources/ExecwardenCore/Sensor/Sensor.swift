@@ -157,8 +157,8 @@ public final class Sensor: @unchecked Sendable {
         try flush { keepWaiting(probe) }
     }
 
-    /// Called while the output is blocked: keeps the statistics fresh and
-    /// tells the flush whether to go on waiting.
+    /// Refreshes the statistics while the output is blocked, and returns
+    /// whether the flush should go on waiting.
     private func keepWaiting(_ probe: AttachedProbe) -> Bool {
         let now = ContinuousClock.now
         if lastCounterRead.map({ now - $0 >= .milliseconds(100) }) ?? true {
