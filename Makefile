@@ -22,24 +22,38 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I bpf -I Sources/CExecwarden/include -I /usr/include/$(MULTIARCH) \
 	-fdebug-prefix-map=$(CURDIR)=. -Wall -Werror
 
-.PHONY: all build release run test bpf bpf-check clean
+# Debian packages to build the sensor, and the extra ones the tests use:
+# clang and llvm for bpf-check, a C compiler, python3 and setpriv for the
+# exec recipes.
+BUILD_PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config
+TEST_PACKAGES := $(BUILD_PACKAGES) clang-14 llvm-14 gcc python3 util-linux
+
+.PHONY: all build release run test bpf bpf-check clean build-packages test-packages
 
 all: build
 
-build:
+# Install what is missing (as root), or say what to install.
+build-packages:
+	@sh scripts/install-packages.sh $(BUILD_PACKAGES)
+
+test-packages:
+	@sh scripts/install-packages.sh $(TEST_PACKAGES)
+
+build: build-packages
 	$(SWIFT) build
 
-release:
+release: build-packages
 	$(SWIFT) build -c release
 
 # Start the sensor with its built-in rule; alerts go to stdout.
 run: release
 	./.build/release/execwarden
 
-test: bpf-check
+test: test-packages
+	$(MAKE) bpf-check
 	$(SWIFT) test
 
-bpf: $(BPF_OBJECT) $(BPF_ARRAY)
+bpf: test-packages $(BPF_OBJECT) $(BPF_ARRAY)
 
 $(BPF_OBJECT): $(BPF_SOURCES)
 	$(CLANG) $(BPF_CFLAGS) -c bpf/execwarden.bpf.c -o $@.tmp
