@@ -65,12 +65,13 @@ public final class Sensor: @unchecked Sendable {
     private let emit: Emit
     private let flush: Flush
     private let host: HostInfo
-    /// Monotonic time of the last kernel counter read and clock refresh.
+    /// When the kernel counters were last read, and the clock offset last
+    /// refreshed.
     private var lastCounterRead: ContinuousClock.Instant?
     private var lastClockRefresh = ContinuousClock.now
     private let stopRequested = Atomic<Bool>(false)
     /// Counts kept by the polling thread alone, so the hot path takes no
-    /// lock; published to `statisticsLock` after each poll.
+    /// lock; published to `statisticsLock` at most every 100 ms and on exit.
     private var counts = SensorStatistics()
     private let statisticsLock = Mutex(SensorStatistics())
     /// The error `emit` threw inside the ring-buffer callback, rethrown by
