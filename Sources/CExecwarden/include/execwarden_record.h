@@ -5,9 +5,9 @@
  * A record is a fixed header followed by variable-length data. Every
  * variable field is an ew_span: an offset from the start of the record and a
  * length in bytes. Only the bytes used are sent through the ring buffer.
- * Fixed-width types only, every hole filled by a named pad; the C shim checks
- * the offsets with _Static_assert and a Swift test compares them with its
- * decoder.
+ * The layout uses fixed-width types only, with every hole filled by a named
+ * pad. The C shim checks the offsets with _Static_assert, and a Swift test
+ * compares them with its decoder.
  */
 #ifndef EXECWARDEN_RECORD_H
 #define EXECWARDEN_RECORD_H
@@ -25,7 +25,7 @@
 #define EW_PATH_MAX 4096
 /* Most bytes of the argv area sent; past it the record is flagged. */
 #define EW_ARGS_MAX (256 * 1024)
-/* Longest cgroup name (a kernfs node name) sent. */
+/* Maximum length of the cgroup name (a kernfs node name) sent. */
 #define EW_CGROUP_NAME_MAX 256
 
 enum ew_record_flag {
@@ -48,10 +48,10 @@ enum ew_record_flag {
 	EW_FLAG_INTERPRETED = 1u << 11,
 	EW_FLAG_SCRIPT_TRUNCATED = 1u << 12,
 	EW_FLAG_SCRIPT_DIRECTORY_TRUNCATED = 1u << 13,
-	/* The path is not reliable: the walk towards the root gave up before
-	 * reaching one (for example below thousands of stacked mounts), so the
-	 * span carries only the components nearest the file, or a name changed
-	 * while it was read (a concurrent rename). */
+	/* The path is not reliable. Either the walk towards the root gave up
+	 * before reaching one (for example below thousands of stacked mounts),
+	 * so the span carries only the components nearest the file, or a name
+	 * changed while it was read (a concurrent rename). */
 	EW_FLAG_EXE_INCOMPLETE = 1u << 14,
 	EW_FLAG_PARENT_EXE_INCOMPLETE = 1u << 15,
 	/* The file is on a mount tree outside the task's mount namespace (a

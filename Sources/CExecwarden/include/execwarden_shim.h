@@ -31,7 +31,7 @@ enum ew_stage {
 	EW_STAGE_COUNTERS,
 };
 
-/* What failed: the stage, the positive errno, and libbpf's last message. */
+/* A failure: the stage, the positive errno, and libbpf's last messages. */
 struct ew_error {
 	enum ew_stage stage;
 	int error_number;
