@@ -45,9 +45,11 @@ build: build-packages
 release: build-packages
 	$(SWIFT) build -c release
 
-# Start the sensor with its built-in rule; alerts go to stdout.
-run: release
-	./.build/release/execwarden
+# Start the sensor with its built-in rule. Alerts alone go to stdout, so the
+# build's messages go to stderr and make echoes no command.
+run: build-packages
+	@$(SWIFT) build -c release >&2
+	@./.build/release/execwarden
 
 test: test-packages
 	$(MAKE) bpf-check
