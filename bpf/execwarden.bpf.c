@@ -205,7 +205,7 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 	struct ew_walk w = {};
 	struct ew_exec_record *r = &s->record;
 	char prefix[6] = {};
-	__u32 shown;
+	__u32 rendered_count;
 
 	span->offset = sizeof(*r) + pos;
 	span->length = 0;
@@ -248,10 +248,11 @@ static __always_inline __u32 ew_put_path(struct ew_scratch *s, __u32 pos,
 	} else {
 		/* Past EW_COMPONENTS_MAX the components nearest the file were
 		 * overwritten, so what is rendered is a prefix. */
-		shown = w.count > EW_COMPONENTS_MAX ? EW_COMPONENTS_MAX : w.count;
-		if (shown < w.count)
+		rendered_count = w.count > EW_COMPONENTS_MAX ?
+				 EW_COMPONENTS_MAX : w.count;
+		if (rendered_count < w.count)
 			r->flags |= flags->truncated;
-		bpf_loop(shown, ew_render_step, &w, 0);
+		bpf_loop(rendered_count, ew_render_step, &w, 0);
 	}
 	if (w.truncated)
 		r->flags |= flags->truncated;
