@@ -54,6 +54,9 @@ public struct RecordFieldSource: FieldSource {
             return Self.visitBytes(record.parentComm, visit)
         case .processParentPID:
             return Self.visitInteger(Int64(record.parentPID), visit)
+        case .processParentArgs, .processParentArgsCount:
+            // TODO(lead): parent args arrive with the next record version.
+            return .incomplete
         case .userID:
             return Self.visitDecimal(record.uid, visit)
         case .groupID:

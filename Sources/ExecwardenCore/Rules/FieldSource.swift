@@ -14,6 +14,8 @@ public enum ExecField: String, CaseIterable, Sendable {
     case processParentExecutable = "process.parent.executable"
     case processParentName = "process.parent.name"
     case processParentPID = "process.parent.pid"
+    case processParentArgs = "process.parent.args"
+    case processParentArgsCount = "process.parent.args_count"
     case userID = "user.id"
     case groupID = "group.id"
 }

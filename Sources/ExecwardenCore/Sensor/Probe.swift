@@ -227,6 +227,13 @@ public final class AttachedProbe {
         return Int(consumed)
     }
 
+    /// Replaces what the probe lets through in rule mode; takes effect for
+    /// the next exec.
+    public func setPrefilter(_ prefilter: KernelPrefilter) throws(ProbeError) {
+        // TODO(lead): fill the prefilter maps.
+        _ = prefilter
+    }
+
     public func counters() throws(ProbeError) -> ProbeCounters {
         var raw = ew_counters()
         var error = ew_error()

@@ -11,6 +11,8 @@ public struct SensorConfiguration: Sendable {
     /// Maximum wait for records, in milliseconds, before the loop checks
     /// for a stop request.
     public var pollTimeoutMilliseconds: Int32 = 100
+    /// What the probe lets through to user space in rule mode.
+    public var prefilter = KernelPrefilter.everything
 
     public init() {}
 }
