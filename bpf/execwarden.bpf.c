@@ -16,10 +16,51 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Records of execs that a rule may match. Kept apart from the events ring
+ * so that a flood of telemetry cannot crowd out an alert. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024);
-} events SEC(".maps");
+} rules_ring SEC(".maps");
+
+/* Records of every other exec, with --events; user space shrinks it to one
+ * page in rule mode. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ew_config);
+} config SEC(".maps");
+
+/* The prefilter: names of executables and comms that some rule may match. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ew_prefilter_key);
+	__type(value, __u8);
+} executable_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ew_prefilter_key);
+	__type(value, __u8);
+} process_names SEC(".maps");
+
+/* Each live process's argv at its exec, by tgid. Allocated per entry, so
+ * its memory follows the number of processes, not max_entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct ew_process_args);
+} process_args SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -349,25 +390,157 @@ static __always_inline __u32 ew_put_script(struct ew_scratch *s, __u32 pos,
 			   &r->script_directory, &ew_script_directory_flags);
 }
 
-static __always_inline __u32 ew_put_cgroup_name(struct ew_scratch *s,
+static __always_inline struct kernfs_node *ew_kernfs_parent(
+	struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* The cgroup whose path the record carries: the default hierarchy's, or
+ * when the task sits at its root (a host that mounts only v1 controllers),
+ * the memory controller's. */
+static __always_inline struct kernfs_node *ew_cgroup_node(
+	struct task_struct *task)
+{
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct kernfs_node *kn = BPF_CORE_READ(cset, dfl_cgrp, kn);
+	struct cgroup_subsys_state *css = NULL;
+	struct kernfs_node *v1;
+	__u32 id;
+
+	if (ew_kernfs_parent(kn) ||
+	    !bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return kn;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id >= 64)
+		return kn;
+	bpf_probe_read_kernel(&css, sizeof(css),
+			      (void *)cset +
+				      bpf_core_field_offset(struct css_set,
+							    subsys) +
+				      id * sizeof(css));
+	v1 = BPF_CORE_READ(css, cgroup, kn);
+	return v1 && ew_kernfs_parent(v1) ? v1 : kn;
+}
+
+struct ew_cgroup_walk {
+	struct kernfs_node *kn;
+	/* Where the names start and where the next one goes. */
+	__u32 start;
+	__u32 pos;
+	bool truncated;
+	bool finished;
+};
+
+/* Appends the name of one cgroup, NUL-terminated, and moves to its parent.
+ * The names go leaf first, so a walk cut short keeps the names nearest the
+ * task, which name its container; user space puts them in root-first
+ * order. Every copy has the same bound and the length is checked between
+ * copies, so the verifier need not track the length: the last copy may
+ * pass the cap by one name, which the data area's slack holds. */
+static long ew_cgroup_walk_step(__u32 index, void *context)
+{
+	struct ew_cgroup_walk *w = context;
+	/* Read through a local: a CO-RE read must not start at a field of
+	 * this program's own struct. */
+	struct kernfs_node *kn = w->kn;
+	struct kernfs_node *parent = ew_kernfs_parent(kn);
+	struct ew_scratch *s;
+	__u32 cpu = bpf_get_smp_processor_id();
+	long copied;
+
+	/* The root's own name is left out. */
+	if (!parent) {
+		w->finished = true;
+		return 1;
+	}
+	if (w->pos - w->start >= EW_CGROUP_PATH_MAX) {
+		w->truncated = true;
+		return 1;
+	}
+	s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s)
+		return 1;
+	copied = bpf_probe_read_kernel_str(&s->data[w->pos & EW_DATA_MASK],
+					   EW_NAME_MAX + 1,
+					   BPF_CORE_READ(kn, name));
+	if (copied > 0)
+		w->pos += copied & (2 * EW_NAME_MAX + 1);
+	w->kn = parent;
+	return 0;
+}
+
+/* Writes the names of the task's cgroup and its ancestors up to the
+ * hierarchy's root, as the initial cgroup namespace sees them, so that a
+ * container id is found even when the task has its own cgroup namespace. */
+static __always_inline __u32 ew_put_cgroup_path(struct ew_scratch *s,
 						__u32 pos,
 						struct task_struct *task)
 {
 	struct ew_exec_record *r = &s->record;
-	const char *name = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
-	long length;
+	struct ew_cgroup_walk w = {
+		.kn = ew_cgroup_node(task), .start = pos, .pos = pos
+	};
 
-	r->cgroup_name.offset = sizeof(*r) + pos;
-	r->cgroup_name.length = 0;
-	if (!name)
+	r->cgroup_path.offset = sizeof(*r) + pos;
+	r->cgroup_path.length = 0;
+	if (!w.kn)
 		return pos;
-	length = bpf_probe_read_kernel_str(&s->data[pos & EW_DATA_MASK],
-					   EW_CGROUP_NAME_MAX, name);
-	if (length <= 1)
+	bpf_loop(EW_CGROUP_DEPTH_MAX, ew_cgroup_walk_step, &w, 0);
+	if (w.truncated || !w.finished)
+		r->flags |= EW_FLAG_CGROUP_PATH_TRUNCATED;
+	r->cgroup_path.length = w.pos - pos;
+	return w.pos;
+}
+
+/* Whether an entry of process_args belongs to the process that started at
+ * start_time_ns, not to an earlier holder of its pid. */
+static __always_inline bool ew_same_start(const struct ew_process_args *e,
+					  __u64 start_time_ns)
+{
+	__u64 granularity = e->start_time_granularity_ns;
+
+	if (!granularity)
+		return e->start_time_ns == start_time_ns;
+	return e->start_time_ns / granularity == start_time_ns / granularity;
+}
+
+/* Writes the argv the parent had at its own exec, kept in process_args. */
+static __always_inline __u32 ew_put_parent_args(struct ew_scratch *s,
+						__u32 pos)
+{
+	struct ew_exec_record *r = &s->record;
+	struct ew_process_args *e;
+	__u32 tgid = r->ppid, length;
+
+	r->parent_args.offset = sizeof(*r) + pos;
+	r->parent_args.length = 0;
+	r->parent_argc = 0;
+	/* A kernel thread has no argv: nothing to look up. */
+	if (r->flags & EW_FLAG_PARENT_NO_EXE)
 		return pos;
-	/* The count includes the NUL, which the span leaves out. */
-	r->cgroup_name.length = length - 1;
-	return pos + length - 1;
+	e = bpf_map_lookup_elem(&process_args, &tgid);
+	if (!e || !ew_same_start(e, r->parent_start_time_ns) ||
+	    (e->flags & EW_FLAG_PARENT_ARGS_UNKNOWN)) {
+		r->flags |= EW_FLAG_PARENT_ARGS_UNKNOWN;
+		return pos;
+	}
+	length = e->length;
+	if (length > EW_PARENT_ARGS_MAX)
+		length = EW_PARENT_ARGS_MAX;
+	/* Already at most EW_PARENT_ARGS_MAX: the mask shows the verifier. */
+	length &= EW_WRITE_MAX - 1;
+	if (length && bpf_probe_read_kernel(&s->data[pos & EW_DATA_MASK],
+					    length, e->args)) {
+		r->flags |= EW_FLAG_PARENT_ARGS_UNKNOWN;
+		return pos;
+	}
+	r->parent_argc = e->argc;
+	r->flags |= e->flags & EW_FLAG_PARENT_ARGS_TRUNCATED;
+	r->parent_args.length = length;
+	return pos + length;
 }
 
 static __always_inline void ew_count(__u32 index)
@@ -378,23 +551,113 @@ static __always_inline void ew_count(__u32 index)
 		*value += 1;
 }
 
+/* Keeps the new image's argv for the records of its future children.
+ * Runs for every exec, filtered or not: any process may become a parent. */
+static __always_inline void ew_keep_args(struct ew_scratch *s,
+					 struct task_struct *task,
+					 struct linux_binprm *bprm)
+{
+	struct ew_process_args *e = &s->process_args;
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u64 length = end > start ? end - start : 0;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	e->start_time_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	e->start_time_granularity_ns = 0;
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->flags = 0;
+	if (length > EW_PARENT_ARGS_MAX) {
+		length = EW_PARENT_ARGS_MAX;
+		e->flags = EW_FLAG_PARENT_ARGS_TRUNCATED;
+	}
+	if (length && bpf_probe_read_user(e->args, length, (void *)start)) {
+		length = 0;
+		e->flags = EW_FLAG_PARENT_ARGS_UNKNOWN;
+	}
+	e->length = length;
+	if (bpf_map_update_elem(&process_args, &tgid, e, BPF_ANY))
+		ew_count(EW_COUNTER_ARGS_NOT_KEPT);
+}
+
+#define EW_ROW(base) \
+	base, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, \
+		base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, \
+		base + 13, base + 14, base + 15
+#define EW_ROW_LOWER_A(base) \
+	base, base + 33, base + 34, base + 35, base + 36, base + 37, \
+		base + 38, base + 39, base + 40, base + 41, base + 42, \
+		base + 43, base + 44, base + 45, base + 46, base + 47
+#define EW_ROW_LOWER_P(base) \
+	base + 32, base + 33, base + 34, base + 35, base + 36, base + 37, \
+		base + 38, base + 39, base + 40, base + 41, base + 42, \
+		base + 11, base + 12, base + 13, base + 14, base + 15
+
+/* Each byte's ASCII lowercase. A table, not comparisons: a branch a byte
+ * would multiply the states the verifier explores. */
+static const __u8 ew_ascii_lower[256] = {
+	EW_ROW(0x00), EW_ROW(0x10), EW_ROW(0x20), EW_ROW(0x30),
+	EW_ROW_LOWER_A(0x40), EW_ROW_LOWER_P(0x50), EW_ROW(0x60), EW_ROW(0x70),
+	EW_ROW(0x80), EW_ROW(0x90), EW_ROW(0xa0), EW_ROW(0xb0),
+	EW_ROW(0xc0), EW_ROW(0xd0), EW_ROW(0xe0), EW_ROW(0xf0),
+};
+
+/* Lowercases the ASCII letters of a key. */
+static __always_inline void ew_lowercase(struct ew_prefilter_key *key)
+{
+	for (int i = 0; i < EW_PREFILTER_NAME_MAX; i++)
+		key->name[i] = ew_ascii_lower[(__u8)key->name[i]];
+}
+
+/* Whether the file's own name or the new comm is one a rule may match. */
+static __always_inline bool ew_prefilter_passes(struct ew_scratch *s,
+						struct task_struct *task,
+						struct linux_binprm *bprm)
+{
+	struct ew_prefilter_key *key = &s->key;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	bpf_probe_read_kernel_str(
+		key->name, sizeof(key->name),
+		BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name));
+	ew_lowercase(key);
+	if (bpf_map_lookup_elem(&executable_names, key))
+		return true;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	bpf_probe_read_kernel_str(key->name, EW_COMM_LEN, task->comm);
+	ew_lowercase(key);
+	return bpf_map_lookup_elem(&process_names, key) != NULL;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0;
 	struct ew_scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+	struct ew_config *settings = bpf_map_lookup_elem(&config, &zero);
 	struct ew_exec_record *r;
 	struct task_struct *thread, *parent;
 	struct ew_root root;
-	__u64 pos, size;
+	__u64 pos, size, wakeup;
+	__u32 flags;
+	bool candidate;
 
-	if (!s) {
+	if (!s || !settings) {
 		ew_count(EW_COUNTER_NO_SCRATCH);
 		return 0;
 	}
-	r = &s->record;
+	flags = settings->flags;
+	ew_keep_args(s, task, bprm);
+	candidate = (flags & EW_CONFIG_PASS_ALL) ||
+		    ew_prefilter_passes(s, task, bprm);
+	if (!candidate && !(flags & EW_CONFIG_EMIT_EVENTS)) {
+		ew_count(EW_COUNTER_FILTERED);
+		return 0;
+	}
 
+	r = &s->record;
 	r->version = EW_RECORD_VERSION;
 	r->header_size = sizeof(*r);
 	r->flags = 0;
@@ -415,18 +678,79 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 			       &r->executable, &ew_executable_flags);
 	pos = ew_put_parent_path(s, pos, parent, thread, &root);
 	pos = ew_put_script(s, pos, task, bprm, &root);
-	pos = ew_put_cgroup_name(s, pos, task);
+	pos = ew_put_cgroup_path(s, pos, task);
+	pos = ew_put_parent_args(s, pos);
 
 	size = sizeof(*r) + pos;
 	barrier_var(size);
-	if (size > sizeof(*s))
-		size = sizeof(*s);
+	if (size > sizeof(s->record) + sizeof(s->data))
+		size = sizeof(s->record) + sizeof(s->data);
 	r->size = size;
 
-	if (bpf_ringbuf_output(&events, s, size, 0)) {
-		ew_count(EW_COUNTER_RING_FULL);
+	if (candidate) {
+		/* Flags 0: the kernel wakes the reader when it has caught up,
+		 * so an alert is seen at once. */
+		if (bpf_ringbuf_output(&rules_ring, s, size, 0)) {
+			ew_count(EW_COUNTER_RULES_RING_FULL);
+			return 0;
+		}
+		ew_count(EW_COUNTER_RULES_SENT);
 		return 0;
 	}
-	ew_count(EW_COUNTER_SENT);
+
+	/* Waking the reader costs more than the rest of this program, so
+	 * telemetry wakes it only once enough is waiting; user space also
+	 * polls at a short interval for the rest. */
+	wakeup = bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA) + size >=
+			 settings->events_wakeup_bytes ?
+		 BPF_RB_FORCE_WAKEUP :
+		 BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events_ring, s, size, wakeup)) {
+		ew_count(EW_COUNTER_EVENTS_RING_FULL);
+		return 0;
+	}
+	ew_count(EW_COUNTER_EVENTS_SENT);
+	return 0;
+}
+
+/* A new process inherits its parent's argv until it execs, so it inherits
+ * the parent's entry too. Threads share their process's entry. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ew_sched_process_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	struct ew_process_args *e;
+
+	if (child_tgid == parent_tgid)
+		return 0;
+	e = bpf_map_lookup_elem(&process_args, &parent_tgid);
+	if (!e)
+		return 0;
+	if (bpf_map_update_elem(&process_args, &child_tgid, e, BPF_ANY)) {
+		ew_count(EW_COUNTER_ARGS_NOT_KEPT);
+		return 0;
+	}
+	/* The child has not run yet, so no record reads its entry before
+	 * it carries the child's own start time. */
+	e = bpf_map_lookup_elem(&process_args, &child_tgid);
+	if (e) {
+		e->start_time_ns = BPF_CORE_READ(child, start_boottime);
+		e->start_time_granularity_ns = 0;
+	}
+	return 0;
+}
+
+/* Forgets a process's argv when its last thread exits. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ew_sched_process_exit, struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&process_args, &tgid);
 	return 0;
 }

@@ -23,13 +23,21 @@
  * directory each cost a step, so the limit is well above any real path. */
 #define EW_WALK_STEPS_MAX 16384
 
-/* PATH_MAX and the argv cap both fit in EW_DATA_SIZE. */
-_Static_assert(EW_ARGS_MAX + 4 * EW_PATH_MAX + EW_CGROUP_NAME_MAX < EW_DATA_SIZE,
+/* Cgroups nested deeper than this are sent as a prefix with a flag. */
+#define EW_CGROUP_DEPTH_MAX 128
+
+/* Everything one record carries fits in EW_DATA_SIZE. */
+_Static_assert(EW_ARGS_MAX + 4 * EW_PATH_MAX + EW_CGROUP_PATH_MAX +
+		       EW_PARENT_ARGS_MAX < EW_DATA_SIZE,
 	       "record data does not fit in the scratch area");
+_Static_assert(EW_PARENT_ARGS_MAX <= EW_WRITE_MAX, "parent args in one write");
 
 struct ew_scratch {
 	struct ew_exec_record record;
 	char data[EW_DATA_SIZE + EW_WRITE_MAX];
+	/* The entry this exec leaves for its children's records. */
+	struct ew_process_args process_args;
+	struct ew_prefilter_key key;
 };
 
 struct ew_component {

@@ -109,16 +109,38 @@ struct cred {
 	struct user_namespace *user_ns;
 };
 
+/* Linux 6.15 renamed the parent pointer to __parent; older kernels are
+ * matched through the ___old flavour. */
 struct kernfs_node {
+	struct kernfs_node *__parent;
 	const char *name;
+};
+
+struct kernfs_node___old {
+	struct kernfs_node *parent;
 };
 
 struct cgroup {
 	struct kernfs_node *kn;
 };
 
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+enum cgroup_subsys_id {
+	memory_cgrp_id = 4,
+};
+
 struct css_set {
+	struct cgroup_subsys_state *subsys[12];
 	struct cgroup *dfl_cgrp;
+};
+
+typedef struct { int counter; } atomic_t;
+
+struct signal_struct {
+	atomic_t live;
 };
 
 struct task_struct {
@@ -133,6 +155,7 @@ struct task_struct {
 	struct fs_struct *fs;
 	struct nsproxy *nsproxy;
 	struct css_set *cgroups;
+	struct signal_struct *signal;
 	char comm[16];
 };
 

@@ -12,25 +12,52 @@
 
 /* The record layout is shared with the BPF program; pin it down so that a
  * change on one side cannot go unnoticed. */
-_Static_assert(sizeof(struct ew_exec_record) == 200, "record header size");
+_Static_assert(sizeof(struct ew_exec_record) == 208, "record header size");
 _Static_assert(offsetof(struct ew_exec_record, flags) == 8, "flags");
 _Static_assert(offsetof(struct ew_exec_record, argc) == 48, "argc");
 _Static_assert(offsetof(struct ew_exec_record, event_time_ns) == 56, "time");
 _Static_assert(offsetof(struct ew_exec_record, ns_inum) == 88, "ns_inum");
 _Static_assert(offsetof(struct ew_exec_record, comm) == 120, "comm");
 _Static_assert(offsetof(struct ew_exec_record, args) == 152, "args");
-_Static_assert(offsetof(struct ew_exec_record, cgroup_name) == 184, "cgroup");
+_Static_assert(offsetof(struct ew_exec_record, cgroup_path) == 184, "cgroup");
 _Static_assert(offsetof(struct ew_exec_record, script_directory) == 192,
 	       "script_directory");
+_Static_assert(offsetof(struct ew_exec_record, parent_args) == 200,
+	       "parent_args");
+_Static_assert(sizeof(struct ew_process_args) <= 4096 - 64,
+	       "a process_args entry with its hash element fits 4 KiB");
 _Static_assert(sizeof(struct ew_span) == 8, "span");
+
+/* What a ring's callback needs to name its ring to the handler. */
+struct ew_ring_context {
+	struct ew_probe *probe;
+	enum ew_ring ring;
+};
+
+#define EW_PROGRAM_COUNT 3
 
 struct ew_probe {
 	struct bpf_object *object;
-	struct bpf_program *program;
-	struct bpf_link *link;
+	/* Exec, fork, exit, in the order of ew_program_names. */
+	struct bpf_program *programs[EW_PROGRAM_COUNT];
+	struct bpf_link *links[EW_PROGRAM_COUNT];
 	struct ring_buffer *ring;
+	struct ew_ring_context ring_contexts[2];
+	ew_record_handler handler;
+	void *handler_context;
 	int counters_fd;
+	int config_fd;
+	int prefilter_fds[2];
+	int process_args_fd;
 	int cpu_count;
+};
+
+/* Attached in reverse: fork and exit before exec, so that from the first
+ * exec record on, every new process's argv entry is kept. */
+static const char *const ew_program_names[EW_PROGRAM_COUNT] = {
+	"ew_sched_process_exec",
+	"ew_sched_process_fork",
+	"ew_sched_process_exit",
 };
 
 static int ew_verbose;
@@ -87,7 +114,24 @@ static void ew_fail(struct ew_error *error, enum ew_stage stage, int err)
 	memcpy(error->detail, ew_last_messages + start, length - start + 1);
 }
 
-struct ew_probe *ew_probe_open(uint32_t ring_size, struct ew_error *error)
+static int ew_set_map_size(struct bpf_object *object, const char *name,
+			   uint32_t size)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(object, name);
+
+	return map ? bpf_map__set_max_entries(map, size) : -ENOENT;
+}
+
+static int ew_map_fd(struct bpf_object *object, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(object, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+struct ew_probe *ew_probe_open(uint32_t rules_ring_size,
+			       uint32_t events_ring_size,
+			       struct ew_error *error)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "execwarden");
 	struct ew_probe *probe;
@@ -101,6 +145,9 @@ struct ew_probe *ew_probe_open(uint32_t ring_size, struct ew_error *error)
 		return NULL;
 	}
 	probe->counters_fd = -1;
+	probe->config_fd = -1;
+	probe->prefilter_fds[0] = probe->prefilter_fds[1] = -1;
+	probe->process_args_fd = -1;
 
 	probe->object = bpf_object__open_mem(ew_bpf_object, ew_bpf_object_size,
 					     &options);
@@ -117,19 +164,16 @@ struct ew_probe *ew_probe_open(uint32_t ring_size, struct ew_error *error)
 		goto cleanup;
 	}
 	/* One scratch slot per possible CPU; the program indexes by CPU. */
-	map = bpf_object__find_map_by_name(probe->object, "scratch");
-	err = map ? bpf_map__set_max_entries(map, probe->cpu_count) : -ENOENT;
+	err = ew_set_map_size(probe->object, "scratch", probe->cpu_count);
+	if (!err && rules_ring_size)
+		err = ew_set_map_size(probe->object, "rules_ring",
+				      rules_ring_size);
+	if (!err && events_ring_size)
+		err = ew_set_map_size(probe->object, "events_ring",
+				      events_ring_size);
 	if (err) {
 		ew_fail(error, EW_STAGE_CONFIGURE, err);
 		goto cleanup;
-	}
-	if (ring_size) {
-		map = bpf_object__find_map_by_name(probe->object, "events");
-		err = map ? bpf_map__set_max_entries(map, ring_size) : -ENOENT;
-		if (err) {
-			ew_fail(error, EW_STAGE_CONFIGURE, err);
-			goto cleanup;
-		}
 	}
 	return probe;
 
@@ -140,7 +184,6 @@ cleanup:
 
 int ew_probe_load(struct ew_probe *probe, struct ew_error *error)
 {
-	struct bpf_map *counters;
 	int err;
 
 	ew_last_messages[0] = '\0';
@@ -149,49 +192,115 @@ int ew_probe_load(struct ew_probe *probe, struct ew_error *error)
 		ew_fail(error, EW_STAGE_LOAD, err);
 		return -1;
 	}
-	counters = bpf_object__find_map_by_name(probe->object, "counters");
-	probe->counters_fd = counters ? bpf_map__fd(counters) : -ENOENT;
-	if (probe->counters_fd < 0) {
-		ew_fail(error, EW_STAGE_LOAD, probe->counters_fd);
+	probe->counters_fd = ew_map_fd(probe->object, "counters");
+	probe->config_fd = ew_map_fd(probe->object, "config");
+	probe->prefilter_fds[0] = ew_map_fd(probe->object, "executable_names");
+	probe->prefilter_fds[1] = ew_map_fd(probe->object, "process_names");
+	probe->process_args_fd = ew_map_fd(probe->object, "process_args");
+	err = probe->counters_fd < 0	     ? probe->counters_fd :
+	      probe->config_fd < 0	     ? probe->config_fd :
+	      probe->prefilter_fds[0] < 0   ? probe->prefilter_fds[0] :
+	      probe->prefilter_fds[1] < 0   ? probe->prefilter_fds[1] :
+	      probe->process_args_fd < 0    ? probe->process_args_fd :
+					      0;
+	if (err) {
+		ew_fail(error, EW_STAGE_LOAD, err);
+		return -1;
+	}
+	for (int i = 0; i < EW_PROGRAM_COUNT; i++) {
+		probe->programs[i] = bpf_object__find_program_by_name(
+			probe->object, ew_program_names[i]);
+		if (!probe->programs[i]) {
+			ew_fail(error, EW_STAGE_LOAD, ENOENT);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ew_probe_configure(struct ew_probe *probe, const struct ew_config *config,
+		       struct ew_error *error)
+{
+	uint32_t key = 0;
+
+	if (bpf_map_update_elem(probe->config_fd, &key, config, BPF_ANY)) {
+		ew_fail(error, EW_STAGE_CONFIGURE, errno);
 		return -1;
 	}
 	return 0;
 }
 
+int ew_probe_set_prefilter_name(struct ew_probe *probe, int which,
+				const struct ew_prefilter_key *key, int present,
+				struct ew_error *error)
+{
+	uint8_t one = 1;
+	int fd = probe->prefilter_fds[which ? 1 : 0];
+
+	if (present ? bpf_map_update_elem(fd, key, &one, BPF_ANY) :
+		      bpf_map_delete_elem(fd, key) && errno != ENOENT) {
+		ew_fail(error, EW_STAGE_CONFIGURE, errno);
+		return -1;
+	}
+	return 0;
+}
+
+int ew_probe_add_process_args(struct ew_probe *probe, uint32_t pid,
+			      const struct ew_process_args *entry,
+			      struct ew_error *error)
+{
+	if (bpf_map_update_elem(probe->process_args_fd, &pid, entry,
+				BPF_NOEXIST) &&
+	    errno != EEXIST) {
+		ew_fail(error, EW_STAGE_CONFIGURE, errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int ew_ring_callback(void *context, void *data, size_t size)
+{
+	struct ew_ring_context *ring = context;
+
+	return ring->probe->handler(ring->probe->handler_context, ring->ring,
+				    data, size);
+}
+
 int ew_probe_attach(struct ew_probe *probe, ew_record_handler handler,
 		    void *context, struct ew_error *error)
 {
-	struct bpf_program *program;
-	struct bpf_map *events;
 	int err;
 
 	ew_last_messages[0] = '\0';
-	events = bpf_object__find_map_by_name(probe->object, "events");
-	if (!events) {
-		ew_fail(error, EW_STAGE_RING_BUFFER, ENOENT);
-		return -1;
-	}
-	probe->ring = ring_buffer__new(bpf_map__fd(events),
-				       (ring_buffer_sample_fn)handler, context,
-				       NULL);
+	probe->handler = handler;
+	probe->handler_context = context;
+	probe->ring_contexts[0] =
+		(struct ew_ring_context){ probe, EW_RING_RULES };
+	probe->ring_contexts[1] =
+		(struct ew_ring_context){ probe, EW_RING_EVENTS };
+	probe->ring = ring_buffer__new(ew_map_fd(probe->object, "rules_ring"),
+				       ew_ring_callback,
+				       &probe->ring_contexts[0], NULL);
 	if (!probe->ring) {
 		ew_fail(error, EW_STAGE_RING_BUFFER, errno);
 		return -1;
 	}
-
-	program = bpf_object__find_program_by_name(probe->object,
-						   "ew_sched_process_exec");
-	if (!program) {
-		ew_fail(error, EW_STAGE_ATTACH, ENOENT);
+	err = ring_buffer__add(probe->ring,
+			       ew_map_fd(probe->object, "events_ring"),
+			       ew_ring_callback, &probe->ring_contexts[1]);
+	if (err) {
+		ew_fail(error, EW_STAGE_RING_BUFFER, err);
 		return -1;
 	}
-	probe->program = program;
-	probe->link = bpf_program__attach(program);
-	err = libbpf_get_error(probe->link);
-	if (err) {
-		probe->link = NULL;
-		ew_fail(error, EW_STAGE_ATTACH, err);
-		return -1;
+
+	for (int i = EW_PROGRAM_COUNT - 1; i >= 0; i--) {
+		probe->links[i] = bpf_program__attach(probe->programs[i]);
+		err = libbpf_get_error(probe->links[i]);
+		if (err) {
+			probe->links[i] = NULL;
+			ew_fail(error, EW_STAGE_ATTACH, err);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -199,15 +308,21 @@ int ew_probe_attach(struct ew_probe *probe, ew_record_handler handler,
 int ew_probe_poll(struct ew_probe *probe, int timeout_ms,
 		  struct ew_error *error)
 {
-	int consumed = ring_buffer__poll(probe->ring, timeout_ms);
+	int woken = ring_buffer__poll(probe->ring, timeout_ms);
+	int consumed;
 
-	if (consumed == -EINTR)
-		return 0;
+	if (woken < 0 && woken != -EINTR) {
+		ew_fail(error, EW_STAGE_POLL, woken);
+		return -1;
+	}
+	/* The events ring wakes its reader only once enough is waiting, and
+	 * the poll reads only rings that woke it: read both. */
+	consumed = ring_buffer__consume(probe->ring);
 	if (consumed < 0) {
 		ew_fail(error, EW_STAGE_POLL, consumed);
 		return -1;
 	}
-	return consumed;
+	return (woken > 0 ? woken : 0) + consumed;
 }
 
 int ew_probe_consume(struct ew_probe *probe, struct ew_error *error)
@@ -239,21 +354,32 @@ int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 	}
 
 	counters->recursion_misses = 0;
-	if (!probe->program)
-		return 0;
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(probe->program), &info,
-				   &info_length)) {
-		ew_fail(error, EW_STAGE_COUNTERS, errno);
-		return -1;
+	counters->process_recursion_misses = 0;
+	for (int i = 0; i < EW_PROGRAM_COUNT; i++) {
+		if (!probe->programs[i])
+			continue;
+		memset(&info, 0, sizeof(info));
+		info_length = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(probe->programs[i]),
+					   &info, &info_length)) {
+			ew_fail(error, EW_STAGE_COUNTERS, errno);
+			return -1;
+		}
+		if (i == 0)
+			counters->recursion_misses = info.recursion_misses;
+		else
+			counters->process_recursion_misses +=
+				info.recursion_misses;
 	}
-	counters->recursion_misses = info.recursion_misses;
 	return 0;
 }
 
 void ew_probe_detach(struct ew_probe *probe)
 {
-	bpf_link__destroy(probe->link);
-	probe->link = NULL;
+	for (int i = 0; i < EW_PROGRAM_COUNT; i++) {
+		bpf_link__destroy(probe->links[i]);
+		probe->links[i] = NULL;
+	}
 }
 
 void ew_probe_close(struct ew_probe *probe)
@@ -261,7 +387,7 @@ void ew_probe_close(struct ew_probe *probe)
 	if (!probe)
 		return;
 	ring_buffer__free(probe->ring);
-	bpf_link__destroy(probe->link);
+	ew_probe_detach(probe);
 	bpf_object__close(probe->object);
 	free(probe);
 }
@@ -283,8 +409,9 @@ struct ew_record_layout ew_record_layout(void)
 		.parent_executable =
 			offsetof(struct ew_exec_record, parent_executable),
 		.script = offsetof(struct ew_exec_record, script),
-		.cgroup_name = offsetof(struct ew_exec_record, cgroup_name),
+		.cgroup_path = offsetof(struct ew_exec_record, cgroup_path),
 		.script_directory =
 			offsetof(struct ew_exec_record, script_directory),
+		.parent_args = offsetof(struct ew_exec_record, parent_args),
 	};
 }

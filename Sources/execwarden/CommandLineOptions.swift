@@ -31,11 +31,18 @@ struct CommandLineOptions {
                                  (event.kind "event"), shaped like Elastic
                                  Defend's, so Kibana's copy of a rule can run
                                  on them too.
-          --ring-size BYTES      Size of the BPF ring buffer in bytes: a power
-                                 of two from 1M, so that it holds a record
-                                 with the largest argv captured, to 1G. A
-                                 suffix K, M or G multiplies by 1024, 1024^2
-                                 or 1024^3. Default 8M.
+          --rules-ring-size BYTES
+                                 Size of the ring buffer that carries the
+                                 execs a rule may match: a power of two from
+                                 1M, so that it holds a record with the
+                                 largest argv captured, to 1G. A suffix K, M
+                                 or G multiplies by 1024, 1024^2 or 1024^3.
+                                 Default 8M.
+          --events-ring-size BYTES
+                                 Size of the ring buffer that carries every
+                                 other exec with --events; same form.
+                                 Default 8M.
+          --ring-size BYTES      Sets both ring sizes.
           --stats-interval SEC   Print a statistics line on stderr every SEC
                                  seconds. Default 0: only at exit.
           --list-rules           Print the built-in rules and exit.
@@ -71,9 +78,17 @@ struct CommandLineOptions {
                 options.configuration.emitEvents = true
             case "-v", "--verbose":
                 options.configuration.verbose = true
+            case "--rules-ring-size":
+                let value = try value(of: argument, from: &remaining)
+                options.configuration.rulesRingSize = try parseRingSize(value, option: argument)
+            case "--events-ring-size":
+                let value = try value(of: argument, from: &remaining)
+                options.configuration.eventsRingSize = try parseRingSize(value, option: argument)
             case "--ring-size":
                 let value = try value(of: argument, from: &remaining)
-                options.configuration.ringSize = try parseRingSize(value)
+                let size = try parseRingSize(value, option: argument)
+                options.configuration.rulesRingSize = size
+                options.configuration.eventsRingSize = size
             case "--stats-interval":
                 let value = try value(of: argument, from: &remaining)
                 guard let seconds = Int(value), seconds >= 0 else {
@@ -104,7 +119,7 @@ struct CommandLineOptions {
     static let maximumRingSize: UInt64 = 1 << 30
 
     /// Parses a ring size such as 8388608, 8192K, 8M or 1G.
-    static func parseRingSize(_ text: String) throws(UsageError) -> UInt32 {
+    static func parseRingSize(_ text: String, option: String) throws(UsageError) -> UInt32 {
         var digits = Substring(text)
         var multiplier: UInt64 = 1
         switch digits.last {
@@ -126,7 +141,7 @@ struct CommandLineOptions {
               bytes & (bytes - 1) == 0
         else {
             throw UsageError(
-                description: "invalid --ring-size '\(text)': expected a power of two from 1M to 1G, such as 8M")
+                description: "invalid \(option) '\(text)': expected a power of two from 1M to 1G, such as 8M")
         }
         return UInt32(bytes)
     }

@@ -139,9 +139,14 @@ private func printStatistics(
             + " events=\(statistics.eventsEmitted)"
             + " discarded=\(statistics.recordsDiscarded)"
             + " kernel_sent=\(kernel.sent)"
-            + " lost_ring_full=\(kernel.ringFull)"
+            + " rules_sent=\(kernel.rulesSent)"
+            + " events_sent=\(kernel.eventsSent)"
+            + " filtered=\(kernel.filtered)"
+            + " lost_rules_ring_full=\(kernel.rulesRingFull)"
+            + " lost_events_ring_full=\(kernel.eventsRingFull)"
             + " lost_no_scratch=\(kernel.noScratch)"
             + " lost_recursion=\(kernel.recursionMisses)"
+            + " parent_args_not_kept=\(kernel.argsNotKept + kernel.processRecursionMisses)"
             + " output_lost=\(output.linesLost)")
 }
 
@@ -174,10 +179,11 @@ private final class LossMonitor: @unchecked Sendable {
         var warned = false
         let lost = statistics.kernel.lost
         if lost > reportedLost {
+            let kernel = statistics.kernel
             printError(
                 "execwarden: warning: \(lost - reportedLost) exec records lost in the kernel"
-                    + " (ring full \(statistics.kernel.ringFull), total \(lost));"
-                    + " raise --ring-size if this repeats")
+                    + " (rules ring full \(kernel.rulesRingFull), events ring full \(kernel.eventsRingFull),"
+                    + " total \(lost)); raise --rules-ring-size or --events-ring-size if this repeats")
             reportedLost = lost
             warned = true
         }

@@ -18,15 +18,21 @@
 #include <linux/types.h>
 #endif
 
-#define EW_RECORD_VERSION 1
+#define EW_RECORD_VERSION 2
 
 #define EW_COMM_LEN 16
 /* Longest path rendered; a longer one is sent as a prefix with a flag. */
 #define EW_PATH_MAX 4096
 /* Most bytes of the argv area sent; past it the record is flagged. */
 #define EW_ARGS_MAX (256 * 1024)
-/* Maximum length of the cgroup name (a kernfs node name) sent. */
-#define EW_CGROUP_NAME_MAX 256
+/* Bytes of cgroup names sent: past this the walk stops, with a flag. */
+#define EW_CGROUP_PATH_MAX 4096
+/* Most bytes kept of each process's argv for its children's records. The
+ * kernel keeps one entry a live process, so the cap bounds its memory: an
+ * entry fits a 4 KiB allocation. */
+#define EW_PARENT_ARGS_MAX 4000
+/* Bytes of a file name or comm the kernel prefilter compares. */
+#define EW_PREFILTER_NAME_MAX 64
 
 enum ew_record_flag {
 	EW_FLAG_ARGS_TRUNCATED = 1u << 0,
@@ -59,6 +65,16 @@ enum ew_record_flag {
 	 * one the process can name. Not set for the parent, whose executable
 	 * may be in a namespace it has since left. */
 	EW_FLAG_EXE_UNREACHABLE = 1u << 16,
+	/* The parent's argv is longer than EW_PARENT_ARGS_MAX: the span holds
+	 * its first bytes and parent_argc the true count. */
+	EW_FLAG_PARENT_ARGS_TRUNCATED = 1u << 17,
+	/* The probe holds no argv for the parent: it started before the
+	 * sensor and was not found in /proc at start, or its entry could not
+	 * be stored. */
+	EW_FLAG_PARENT_ARGS_UNKNOWN = 1u << 18,
+	/* The cgroup names stop before the root: the span has the names
+	 * nearest the task. */
+	EW_FLAG_CGROUP_PATH_TRUNCATED = 1u << 19,
 };
 
 /* Bytes [offset, offset + length) of the record. */
@@ -102,12 +118,13 @@ struct ew_exec_record {
 	/* argc as the kernel counted it; larger than the elements sent when
 	 * EW_FLAG_ARGS_TRUNCATED is set. */
 	__u32 argc;
-	__u32 pad0;
+	/* The parent's argc at its own exec. */
+	__u32 parent_argc;
 	/* Boot-time clock, nanoseconds. */
 	__u64 event_time_ns;
 	__u64 start_time_ns;
 	__u64 parent_start_time_ns;
-	/* Cgroup v2 id of the default hierarchy. */
+	/* Cgroup v2 id of the default hierarchy (0 on a host without one). */
 	__u64 cgroup_id;
 	__u32 ns_inum[EW_NS_COUNT];
 	__u32 pad1;
@@ -122,19 +139,73 @@ struct ew_exec_record {
 	/* For EW_FLAG_INTERPRETED, the file name given to exec (the script),
 	 * as the caller wrote it. */
 	struct ew_span script;
-	/* Name of the leaf cgroup in the default hierarchy. */
-	struct ew_span cgroup_name;
+	/* The names of the task's cgroup and its ancestors, leaf first, each
+	 * NUL-terminated, up to but not including the root of the hierarchy,
+	 * as the initial cgroup namespace names them: the default (v2)
+	 * hierarchy, or on a host whose default hierarchy is unused, the
+	 * memory controller's v1 hierarchy. Empty for the root cgroup. */
+	struct ew_span cgroup_path;
 	/* When the script name is relative: the working directory it is
 	 * relative to, walked like the executable's path. */
 	struct ew_span script_directory;
+	/* The parent's argv as it was at the parent's own exec (inherited
+	 * through fork), NUL-terminated elements, exact bytes. */
+	struct ew_span parent_args;
 };
 
-/* Ring-buffer loss counters, one array slot each, per CPU. */
+/* The probe's counters, one array slot each, per CPU. */
 enum ew_counter_index {
-	EW_COUNTER_SENT,
-	EW_COUNTER_RING_FULL,
+	/* Records of execs a rule may match, on the rules ring. */
+	EW_COUNTER_RULES_SENT,
+	EW_COUNTER_RULES_RING_FULL,
+	/* Records of all other execs, on the events ring (--events only). */
+	EW_COUNTER_EVENTS_SENT,
+	EW_COUNTER_EVENTS_RING_FULL,
+	/* Execs the prefilter showed no rule can match, in rule mode. */
+	EW_COUNTER_FILTERED,
 	EW_COUNTER_NO_SCRATCH,
+	/* Execs whose argv could not be kept for their children. */
+	EW_COUNTER_ARGS_NOT_KEPT,
 	EW_COUNTER_COUNT,
+};
+
+/* The probe's settings, the single entry of the config map, set by user
+ * space at start and on rule reloads. */
+enum ew_config_flag {
+	/* Send every exec: rule candidates on the rules ring, the rest on
+	 * the events ring. */
+	EW_CONFIG_EMIT_EVENTS = 1u << 0,
+	/* Some rule has no prefilter handle: every exec is a candidate. */
+	EW_CONFIG_PASS_ALL = 1u << 1,
+};
+
+struct ew_config {
+	__u32 flags;
+	__u32 pad;
+	/* The events ring wakes its reader once this many bytes are waiting;
+	 * user space polls for less at a short interval. */
+	__u64 events_wakeup_bytes;
+};
+
+/* The argv a process had at its exec, kept by tgid for its children's
+ * records. A fork copies the entry; the exit of the last thread deletes it. */
+struct ew_process_args {
+	/* Start of the process (boot clock, ns), to tell a reused pid. */
+	__u64 start_time_ns;
+	/* When non-zero, start_time_ns is only known to this many ns (an entry
+	 * from /proc, whose start times are in clock ticks). */
+	__u32 start_time_granularity_ns;
+	__u32 argc;
+	__u32 length;
+	/* EW_FLAG_PARENT_ARGS_TRUNCATED or 0. */
+	__u32 flags;
+	char args[EW_PARENT_ARGS_MAX];
+};
+
+/* Keys of the prefilter maps: a name cut to EW_PREFILTER_NAME_MAX - 1
+ * bytes, ASCII-lowercased, NUL-padded. */
+struct ew_prefilter_key {
+	char name[EW_PREFILTER_NAME_MAX];
 };
 
 #endif /* EXECWARDEN_RECORD_H */

@@ -40,24 +40,50 @@ struct ew_error {
 
 struct ew_probe;
 
+/* The ring a record came through. */
+enum ew_ring {
+	EW_RING_RULES,
+	EW_RING_EVENTS,
+};
+
 /* Called once per record, with memory valid only during the call. A
  * non-zero return stops the current poll and is returned by it. */
-typedef int (*ew_record_handler)(void *context, const void *data, size_t size);
+typedef int (*ew_record_handler)(void *context, enum ew_ring ring,
+				 const void *data, size_t size);
 
 /* Forwards libbpf's messages to stderr when verbose is non-zero; otherwise
  * keeps the latest ones for error details. Process-wide, as libbpf's own
  * print hook is. */
 void ew_set_verbose(int verbose);
 
-/* Opens the embedded object. ring_size is the ring buffer size in bytes (a
- * power of two, a multiple of the page size), or 0 for the default. */
-struct ew_probe *ew_probe_open(uint32_t ring_size, struct ew_error *error);
+/* Opens the embedded object. The ring sizes are in bytes (a power of two, a
+ * multiple of the page size), or 0 for the object's default. */
+struct ew_probe *ew_probe_open(uint32_t rules_ring_size,
+			       uint32_t events_ring_size,
+			       struct ew_error *error);
 
 /* Verifies and loads the programs and maps into the kernel. */
 int ew_probe_load(struct ew_probe *probe, struct ew_error *error);
 
-/* Attaches the loaded program to sched_process_exec and sets up the
- * ring-buffer consumer that calls handler. */
+/* Writes the probe's settings (struct ew_config). */
+int ew_probe_configure(struct ew_probe *probe, const struct ew_config *config,
+		       struct ew_error *error);
+
+/* Adds (present non-zero) or removes a name of the prefilter; which is 0
+ * for executable file names, 1 for comms. The key is used as given. */
+int ew_probe_set_prefilter_name(struct ew_probe *probe, int which,
+				const struct ew_prefilter_key *key, int present,
+				struct ew_error *error);
+
+/* Stores the argv of a process that started before the probe, unless the
+ * probe already stored one for it. */
+int ew_probe_add_process_args(struct ew_probe *probe, uint32_t pid,
+			      const struct ew_process_args *entry,
+			      struct ew_error *error);
+
+/* Attaches the programs (fork and exit first, so no process is missed
+ * between them and exec) and sets up the consumer of both rings that calls
+ * handler. */
 int ew_probe_attach(struct ew_probe *probe, ew_record_handler handler,
 		    void *context, struct ew_error *error);
 
@@ -70,7 +96,7 @@ int ew_probe_poll(struct ew_probe *probe, int timeout_ms,
 /* Consumes the records that are ready without waiting. */
 int ew_probe_consume(struct ew_probe *probe, struct ew_error *error);
 
-/* Detaches the program, so no new records arrive; what is in the ring can
+/* Detaches the programs, so no new records arrive; what is in the rings can
  * still be consumed. */
 void ew_probe_detach(struct ew_probe *probe);
 
@@ -78,9 +104,12 @@ void ew_probe_detach(struct ew_probe *probe);
 struct ew_counters {
 	/* The program's per-CPU counters (enum ew_counter_index), summed. */
 	uint64_t values[EW_COUNTER_COUNT];
-	/* Runs the kernel skipped because the program was already running on
-	 * that CPU (bpf_prog_info.recursion_misses): execs never seen. */
+	/* Runs the kernel skipped because the exec program was already running
+	 * on that CPU (bpf_prog_info.recursion_misses): execs never seen. */
 	uint64_t recursion_misses;
+	/* The same for the fork and exit programs: processes whose argv
+	 * entry was not copied or not removed. */
+	uint64_t process_recursion_misses;
 };
 
 int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
@@ -105,8 +134,9 @@ struct ew_record_layout {
 	uint32_t executable;
 	uint32_t parent_executable;
 	uint32_t script;
-	uint32_t cgroup_name;
+	uint32_t cgroup_path;
 	uint32_t script_directory;
+	uint32_t parent_args;
 };
 
 struct ew_record_layout ew_record_layout(void);

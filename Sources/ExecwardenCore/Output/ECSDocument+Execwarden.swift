@@ -9,10 +9,10 @@ extension ECSDocumentWriter {
         writeNamespaces(event)
         writer.beginObject("cgroup")
         writer.field("id", event.cgroupID)
-        // The root cgroup's kernfs node has an empty name.
-        if !event.cgroupName.isEmpty {
-            writer.field("name", bytes: event.cgroupName)
+        if !event.cgroupPath.isEmpty {
+            writer.field("path", bytes: event.cgroupPath)
         }
+        writer.field("path_truncated", event.flags.contains(.cgroupPathTruncated))
         writer.endObject()
         if let rule {
             writeExecwardenRule(rule.metadata, isUncertain: rule.isUncertain)
@@ -58,6 +58,8 @@ extension ECSDocumentWriter {
         writer.field("executable_deleted", flags.contains(.parentExecutableDeleted))
         writer.field("executable_pseudo", flags.contains(.parentExecutablePseudo))
         writer.field("memfd", flags.contains(.parentExecutableMemfd))
+        writer.field("args_truncated", flags.contains(.parentArgsTruncated))
+        writer.field("args_unknown", flags.contains(.parentArgsUnknown))
         if let name = Self.parentPseudoName(event) {
             writer.field("executable_pseudo_name", bytes: name)
         }

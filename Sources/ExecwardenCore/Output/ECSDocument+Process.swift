@@ -30,10 +30,15 @@ extension ECSDocumentWriter {
     private mutating func writeArguments(_ event: ExecEvent) {
         writer.field("args_count", event.argc)
         guard !event.flags.contains(.argsUnreadable) else { return }
-        writer.field("args", byteStrings: event.args)
+        writeArgumentList(event.args)
+    }
+
+    /// Writes `args` and `command_line`, the elements joined by spaces.
+    private mutating func writeArgumentList(_ arguments: [[UInt8]]) {
+        writer.field("args", byteStrings: arguments)
         writer.key("command_line")
         writer.beginString()
-        for (index, argument) in event.args.enumerated() {
+        for (index, argument) in arguments.enumerated() {
             if index > 0 {
                 writer.appendStringContent(CollectionOfOne(UInt8(ascii: " ")))
             }
@@ -59,6 +64,10 @@ extension ECSDocumentWriter {
             writer.field("executable", bytes: event.parentExecutable)
         }
         writer.field("name", bytes: event.parentName)
+        if event.hasParentArgs {
+            writer.field("args_count", event.parentArgc)
+            writeArgumentList(event.parentArgs)
+        }
         writer.field("start", timestampNanoseconds: wallClock(event.parentStartTimeNanoseconds))
         writer.key("entity_id")
         entityIDs.writeEntityID(
@@ -78,13 +87,19 @@ extension ECSDocumentWriter {
     }
 
     private mutating func writeContainer(_ event: ExecEvent) {
-        guard let container = ContainerID(cgroupLeafName: event.cgroupName) else { return }
+        guard let container = ContainerID(cgroupLeafName: Array(Self.leafName(event.cgroupPath))) else { return }
         writer.beginObject("container")
         writer.field("id", container.id)
         if let runtime = container.runtime {
             writer.field("runtime", runtime)
         }
         writer.endObject()
+    }
+
+    /// The last component of a cgroup path.
+    static func leafName(_ path: [UInt8]) -> ArraySlice<UInt8> {
+        let start = path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+        return path[start...]
     }
 
     /// Writes `key: {"id": "<id>", "name": name}`, without the name when

@@ -24,10 +24,17 @@ extension ECSDocumentWriter {
             }
             writer.endArray()
         }
-        if invalid.parentExecutable || invalid.parentName {
+        if invalid.parentExecutable || invalid.parentName || invalid.parentArgs {
             writer.beginObject("parent")
             writeRaw("executable", event.parentExecutable, if: invalid.parentExecutable)
             writeRaw("name", event.parentName, if: invalid.parentName)
+            if invalid.parentArgs {
+                writer.beginArray("args")
+                for argument in event.parentArgs {
+                    writer.base64(argument)
+                }
+                writer.endArray()
+            }
             writer.endObject()
         }
         writer.endObject()
@@ -50,10 +57,10 @@ extension ECSDocumentWriter {
             }
             writer.endObject()
         }
-        if invalid.cgroupName {
+        if invalid.cgroupPath {
             writer.beginObject("cgroup")
-            writer.key("name")
-            writer.base64(event.cgroupName)
+            writer.key("path")
+            writer.base64(event.cgroupPath)
             writer.endObject()
         }
         writer.endObject()
@@ -75,12 +82,13 @@ struct IllFormedFields {
     var args = false
     var parentExecutable = false
     var parentName = false
+    var parentArgs = false
     var pseudoName = false
     var memfdName = false
     var script = false
     var parentPseudoName = false
     var parentMemfdName = false
-    var cgroupName = false
+    var cgroupPath = false
 
     init(_ event: ExecEvent) {
         let flags = event.flags
@@ -89,16 +97,17 @@ struct IllFormedFields {
         args = !flags.contains(.argsUnreadable) && event.args.contains { !UTF8Validation.isValid($0) }
         parentExecutable = event.hasParentExecutablePath && !UTF8Validation.isValid(event.parentExecutable)
         parentName = !UTF8Validation.isValid(event.parentName)
+        parentArgs = event.hasParentArgs && event.parentArgs.contains { !UTF8Validation.isValid($0) }
         pseudoName = Self.isIllFormed(ECSDocumentWriter.pseudoName(event.executable, flags.contains(.executablePseudo)))
         memfdName = Self.isIllFormed(ECSDocumentWriter.memfdName(event.executable, flags.contains(.executableMemfd)))
         script = Self.isIllFormed(ECSDocumentWriter.script(event))
         parentPseudoName = Self.isIllFormed(ECSDocumentWriter.parentPseudoName(event))
         parentMemfdName = Self.isIllFormed(ECSDocumentWriter.parentMemfdName(event))
-        cgroupName = !UTF8Validation.isValid(event.cgroupName)
+        cgroupPath = !UTF8Validation.isValid(event.cgroupPath)
     }
 
     var anyECS: Bool {
-        executable || name || args || parentExecutable || parentName
+        executable || name || args || parentExecutable || parentName || parentArgs
     }
 
     var anyExecwardenProcess: Bool {
@@ -106,7 +115,7 @@ struct IllFormedFields {
     }
 
     var anyExecwarden: Bool {
-        anyExecwardenProcess || cgroupName
+        anyExecwardenProcess || cgroupPath
     }
 
     var any: Bool {

@@ -19,6 +19,9 @@ public struct ExecEvent: Sendable, Equatable {
     /// argc as the kernel counted it, which exceeds `args.count` when the
     /// argv area was truncated.
     public var argc: UInt32
+    /// The parent's argc at its own exec, which exceeds `parentArgs.count`
+    /// when the probe kept only part of its argv.
+    public var parentArgc: UInt32
     /// Boot-time clock, nanoseconds.
     public var eventTimeNanoseconds: UInt64
     public var startTimeNanoseconds: UInt64
@@ -30,6 +33,8 @@ public struct ExecEvent: Sendable, Equatable {
     public var name: [UInt8]
     public var parentName: [UInt8]
     public var args: [[UInt8]]
+    /// The parent's argv at its own exec; empty when unknown (see `flags`).
+    public var parentArgs: [[UInt8]]
     /// Path of the executed file; for a memfd or other pseudo file, its
     /// dentry name (see `flags`).
     public var executable: [UInt8]
@@ -37,7 +42,10 @@ public struct ExecEvent: Sendable, Equatable {
     /// For a script, its absolute path: the file name given to exec, joined
     /// to the working directory when it was relative.
     public var script: [UInt8]
-    public var cgroupName: [UInt8]
+    /// The cgroup path from the root of the hierarchy, such as
+    /// `/system.slice/docker-<id>.scope`. When the record flags it as cut
+    /// short, the names nearest the root are missing.
+    public var cgroupPath: [UInt8]
 
     public init(record: ExecRecord) {
         flags = record.flags
@@ -51,6 +59,7 @@ public struct ExecEvent: Sendable, Equatable {
         gid = record.gid
         egid = record.egid
         argc = record.argc
+        parentArgc = record.parentArgc
         eventTimeNanoseconds = record.eventTimeNanoseconds
         startTimeNanoseconds = record.startTimeNanoseconds
         parentStartTimeNanoseconds = record.parentStartTimeNanoseconds
@@ -61,11 +70,25 @@ public struct ExecEvent: Sendable, Equatable {
         var args: [[UInt8]] = []
         _ = record.firstArgument { args.append(Array($0)); return false }
         self.args = args
+        var parentArgs: [[UInt8]] = []
+        _ = record.firstParentArgument { parentArgs.append(Array($0)); return false }
+        self.parentArgs = parentArgs
         executable = Array(record.executable)
         parentExecutable = Array(record.parentExecutable)
         script = Self.absoluteScriptPath(
             name: record.script, directory: record.scriptDirectory)
-        cgroupName = Array(record.cgroupName)
+        cgroupPath = Self.cgroupPath(leafFirst: record.cgroupNames)
+    }
+
+    /// Joins cgroup names given leaf first into a path from the root.
+    private static func cgroupPath(leafFirst names: UnsafeRawBufferPointer) -> [UInt8] {
+        var path: [UInt8] = []
+        for name in names.split(separator: 0, omittingEmptySubsequences: false).reversed()
+        where !name.isEmpty {
+            path.append(UInt8(ascii: "/"))
+            path.append(contentsOf: name)
+        }
+        return path.isEmpty ? [UInt8(ascii: "/")] : path
     }
 
     /// Makes a script name absolute and drops "." and empty components.
@@ -110,6 +133,12 @@ public struct ExecEvent: Sendable, Equatable {
         !flags.contains(.executablePseudo) && !executable.isEmpty
     }
 
+    /// True when the parent's argv is known: the probe held it, and the
+    /// parent is not a kernel thread, which has none.
+    public var hasParentArgs: Bool {
+        !flags.contains(.parentArgsUnknown) && !flags.contains(.parentHasNoExecutable)
+    }
+
     public var hasParentExecutablePath: Bool {
         !flags.contains(.parentHasNoExecutable)
             && !flags.contains(.parentExecutablePseudo)
@@ -124,12 +153,14 @@ extension ExecEvent {
         flags: RecordFlags = [], pid: UInt32 = 0, tid: UInt32 = 0, parentPID: UInt32 = 0,
         namespacePID: UInt32 = 0, namespaceParentPID: UInt32 = 0,
         uid: UInt32 = 0, euid: UInt32 = 0, gid: UInt32 = 0, egid: UInt32 = 0, argc: UInt32 = 0,
+        parentArgc: UInt32 = 0,
         eventTimeNanoseconds: UInt64 = 0, startTimeNanoseconds: UInt64 = 0,
         parentStartTimeNanoseconds: UInt64 = 0, cgroupID: UInt64 = 0,
         namespaceInodes: [UInt32] = Array(repeating: 0, count: NamespaceKind.allCases.count),
         name: [UInt8] = [], parentName: [UInt8] = [], args: [[UInt8]] = [],
+        parentArgs: [[UInt8]] = [],
         executable: [UInt8] = [], parentExecutable: [UInt8] = [], script: [UInt8] = [],
-        cgroupName: [UInt8] = []
+        cgroupPath: [UInt8] = []
     ) {
         precondition(namespaceInodes.count == NamespaceKind.allCases.count,
                      "namespaceInodes needs one inode per NamespaceKind, not \(namespaceInodes.count)")
@@ -144,6 +175,7 @@ extension ExecEvent {
         self.gid = gid
         self.egid = egid
         self.argc = argc
+        self.parentArgc = parentArgc
         self.eventTimeNanoseconds = eventTimeNanoseconds
         self.startTimeNanoseconds = startTimeNanoseconds
         self.parentStartTimeNanoseconds = parentStartTimeNanoseconds
@@ -152,9 +184,10 @@ extension ExecEvent {
         self.name = name
         self.parentName = parentName
         self.args = args
+        self.parentArgs = parentArgs
         self.executable = executable
         self.parentExecutable = parentExecutable
         self.script = script
-        self.cgroupName = cgroupName
+        self.cgroupPath = cgroupPath
     }
 }

@@ -49,6 +49,12 @@ public struct RecordFlags: OptionSet, Sendable, Hashable {
     /// detached mount, or a file from another namespace), so the path is
     /// not one the process can name.
     public static let executableUnreachable = RecordFlags(rawValue: EW_FLAG_EXE_UNREACHABLE.rawValue)
+    /// The parent's argv was longer than the probe keeps: the record has
+    /// its first elements and the true count.
+    public static let parentArgsTruncated = RecordFlags(rawValue: EW_FLAG_PARENT_ARGS_TRUNCATED.rawValue)
+    /// The probe held no argv for the parent.
+    public static let parentArgsUnknown = RecordFlags(rawValue: EW_FLAG_PARENT_ARGS_UNKNOWN.rawValue)
+    public static let cgroupPathTruncated = RecordFlags(rawValue: EW_FLAG_CGROUP_PATH_TRUNCATED.rawValue)
 }
 
 /// A validated view of one exec record in ring-buffer memory.
@@ -94,8 +100,9 @@ public struct ExecRecord {
         ("executable", offset(\.executable)),
         ("parent_executable", offset(\.parent_executable)),
         ("script", offset(\.script)),
-        ("cgroup_name", offset(\.cgroup_name)),
+        ("cgroup_path", offset(\.cgroup_path)),
         ("script_directory", offset(\.script_directory)),
+        ("parent_args", offset(\.parent_args)),
     ]
 
     static func offset<T>(_ path: KeyPath<ew_exec_record, T>) -> Int {
@@ -136,6 +143,8 @@ public struct ExecRecord {
     public var gid: UInt32 { field(\.gid) }
     public var egid: UInt32 { field(\.egid) }
     public var argc: UInt32 { field(\.argc) }
+    /// The parent's argc at its own exec; 0 when `parentArgsUnknown`.
+    public var parentArgc: UInt32 { field(\.parent_argc) }
     public var eventTimeNanoseconds: UInt64 { field(\.event_time_ns) }
     public var startTimeNanoseconds: UInt64 { field(\.start_time_ns) }
     public var parentStartTimeNanoseconds: UInt64 { field(\.parent_start_time_ns) }
@@ -158,15 +167,34 @@ public struct ExecRecord {
     public var script: UnsafeRawBufferPointer { slice(\.script) }
     /// The working directory a relative `script` is relative to.
     public var scriptDirectory: UnsafeRawBufferPointer { slice(\.script_directory) }
-    public var cgroupName: UnsafeRawBufferPointer { slice(\.cgroup_name) }
+    /// The names of the cgroup and its ancestors, leaf first, each followed
+    /// by a NUL; empty for the root cgroup.
+    public var cgroupNames: UnsafeRawBufferPointer { slice(\.cgroup_path) }
+    /// The parent's argv area, laid out as `argsArea`.
+    public var parentArgsArea: UnsafeRawBufferPointer { slice(\.parent_args) }
 
     /// Calls `body` with each whole argument, in order, until it returns
     /// true. Returns whether it did. The piece of an argument that a
     /// truncated area ends with is skipped: it is not the argument.
     @inline(__always)
     public func firstArgument(where body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
-        let area = argsArea
-        let truncated = flags.contains(.argsTruncated)
+        Self.firstElement(
+            of: argsArea, truncated: flags.contains(.argsTruncated), where: body)
+    }
+
+    /// `firstArgument` for the parent's argv.
+    @inline(__always)
+    public func firstParentArgument(where body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        Self.firstElement(
+            of: parentArgsArea, truncated: flags.contains(.parentArgsTruncated),
+            where: body)
+    }
+
+    @inline(__always)
+    private static func firstElement(
+        of area: UnsafeRawBufferPointer, truncated: Bool,
+        where body: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
         var start = 0
         while start < area.count {
             guard let terminator = area[start...].firstIndex(of: 0) else {

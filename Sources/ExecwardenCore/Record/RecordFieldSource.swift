@@ -54,9 +54,13 @@ public struct RecordFieldSource: FieldSource {
             return Self.visitBytes(record.parentComm, visit)
         case .processParentPID:
             return Self.visitInteger(Int64(record.parentPID), visit)
-        case .processParentArgs, .processParentArgsCount:
-            // TODO(lead): parent args arrive with the next record version.
-            return .incomplete
+        case .processParentArgs:
+            return visitParentArguments(visit)
+        case .processParentArgsCount:
+            let flags = record.flags
+            if flags.contains(.parentHasNoExecutable) { return .exhausted }
+            if flags.contains(.parentArgsUnknown) { return .incomplete }
+            return Self.visitInteger(Int64(record.parentArgc), visit)
         case .userID:
             return Self.visitDecimal(record.uid, visit)
         case .groupID:
@@ -70,6 +74,19 @@ public struct RecordFieldSource: FieldSource {
         }
         let flags = record.flags
         if flags.contains(.argsTruncated) || flags.contains(.argsUnreadable) {
+            return .incomplete
+        }
+        return .exhausted
+    }
+
+    /// A parent whose argv the probe did not hold has arguments all the
+    /// same: no comparison with them is known. A kernel thread has none.
+    private func visitParentArguments(_ visit: (FieldValue) -> Bool) -> FieldVisit {
+        if record.firstParentArgument(where: { visit(.bytes($0)) }) {
+            return .matched
+        }
+        let flags = record.flags
+        if flags.contains(.parentArgsTruncated) || flags.contains(.parentArgsUnknown) {
             return .incomplete
         }
         return .exhausted

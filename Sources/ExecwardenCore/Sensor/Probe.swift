@@ -56,7 +56,7 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable {
         case (.attach, ENOENT), (.attach, EINVAL):
             return "The kernel cannot attach the program to sched_process_exec; execwarden needs Linux 5.17 or later with BTF"
         case (.configure, _), (.ringBuffer, ENOMEM):
-            return "Check --ring-size: it must be a power of two from 1M to 1G"
+            return "Check the ring sizes: each must be a power of two from 1M to 1G"
         default:
             return nil
         }
@@ -80,24 +80,62 @@ extension ProbeError.Stage {
 
 /// Kernel-side counters of the probe, summed over CPUs.
 public struct ProbeCounters: Sendable, Equatable {
-    /// Records written to the ring buffer.
-    public var sent: UInt64 = 0
-    /// Records lost because the ring buffer was full.
-    public var ringFull: UInt64 = 0
+    /// Records of rule candidates written to the rules ring.
+    public var rulesSent: UInt64 = 0
+    /// Rule candidates lost because the rules ring was full.
+    public var rulesRingFull: UInt64 = 0
+    /// Records of other execs written to the events ring (`--events`).
+    public var eventsSent: UInt64 = 0
+    /// Records lost because the events ring was full.
+    public var eventsRingFull: UInt64 = 0
+    /// Execs the prefilter showed no rule can match, not sent in rule mode.
+    public var filtered: UInt64 = 0
     /// Records lost because the scratch slot for the CPU was missing.
     public var noScratch: UInt64 = 0
+    /// Execs whose argv the probe could not keep for their children's
+    /// `process.parent.args` (its table was full).
+    public var argsNotKept: UInt64 = 0
     /// Execs the kernel did not show the program because it was already
     /// running on that CPU.
     public var recursionMisses: UInt64 = 0
+    /// The same for the fork and exit programs that keep the argv table.
+    public var processRecursionMisses: UInt64 = 0
 
+    public var sent: UInt64 { rulesSent + eventsSent }
+    public var ringFull: UInt64 { rulesRingFull + eventsRingFull }
+    /// Execs that should have produced a record and did not.
     public var lost: UInt64 { ringFull + noScratch + recursionMisses }
 
     public init() {}
 }
 
+/// The ring buffer a record came through.
+public enum RecordRing: Sendable {
+    /// Execs that some rule may match.
+    case rules
+    /// Every other exec, sent only with `--events`.
+    case events
+}
+
 /// Receives each record during `AttachedProbe.poll`. The bytes are valid
 /// only during the call.
-public typealias RecordHandler = (UnsafeRawBufferPointer) -> Void
+public typealias RecordHandler = (UnsafeRawBufferPointer, RecordRing) -> Void
+
+/// How the probe decides what to send.
+public struct ProbeMode: Sendable, Equatable {
+    /// Send every exec, not only rule candidates.
+    public var emitEvents: Bool
+    /// What some rule may match.
+    public var prefilter: KernelPrefilter
+    /// The events ring wakes the reader once this many bytes wait.
+    public var eventsWakeupBytes: UInt64
+
+    public init(emitEvents: Bool, prefilter: KernelPrefilter, eventsWakeupBytes: UInt64) {
+        self.emitEvents = emitEvents
+        self.prefilter = prefilter
+        self.eventsWakeupBytes = eventsWakeupBytes
+    }
+}
 
 /// The embedded BPF object, opened and configured but not yet in the kernel.
 ///
@@ -106,14 +144,19 @@ public typealias RecordHandler = (UnsafeRawBufferPointer) -> Void
 public final class OpenedProbe {
     fileprivate var handle: OpaquePointer?
 
-    /// Opens the embedded object. `ringSize` is the ring buffer size in
-    /// bytes (a power of two and a multiple of the page size), or nil for
-    /// the object's default of 8 MiB.
-    public init(ringSize: UInt32? = nil, verbose: Bool = false) throws(ProbeError) {
+    /// Opens the embedded object. The ring sizes are in bytes (a power of
+    /// two and a multiple of the page size), or nil for the object's
+    /// default of 8 MiB. Without `emitEvents` the events ring carries
+    /// nothing and takes one page.
+    public init(
+        rulesRingSize: UInt32? = nil, eventsRingSize: UInt32? = nil,
+        emitEvents: Bool, verbose: Bool = false
+    ) throws(ProbeError) {
         try Self.checkPrerequisites()
         ew_set_verbose(verbose ? 1 : 0)
         var error = ew_error()
-        guard let handle = ew_probe_open(ringSize ?? 0, &error) else {
+        let eventsSize = emitEvents ? eventsRingSize ?? 0 : UInt32(sysconf(Int32(_SC_PAGESIZE)))
+        guard let handle = ew_probe_open(rulesRingSize ?? 0, eventsSize, &error) else {
             throw ProbeError(error)
         }
         self.handle = handle
@@ -121,7 +164,7 @@ public final class OpenedProbe {
 
     deinit { ew_probe_close(handle) }
 
-    /// Verifies and loads the program and maps into the kernel.
+    /// Verifies and loads the programs and maps into the kernel.
     public consuming func load() throws(ProbeError) -> LoadedProbe {
         var error = ew_error()
         guard ew_probe_load(handle, &error) == 0 else {
@@ -147,7 +190,7 @@ public final class OpenedProbe {
     }
 }
 
-/// The probe with its program and maps in the kernel, not yet attached.
+/// The probe with its programs and maps in the kernel, not yet attached.
 public final class LoadedProbe {
     fileprivate var handle: OpaquePointer?
 
@@ -157,9 +200,15 @@ public final class LoadedProbe {
 
     deinit { ew_probe_close(handle) }
 
-    /// Attaches the program to sched_process_exec. From then on every exec
-    /// on the host produces a record, delivered to `handler` by `poll`.
-    public consuming func attach(handler: @escaping RecordHandler) throws(ProbeError) -> AttachedProbe {
+    /// Sets the mode, attaches the programs, and fills the probe's argv
+    /// table with the processes already running. From then on every exec
+    /// on the host that `mode` selects produces a record, delivered to
+    /// `handler` by `poll`.
+    public consuming func attach(
+        mode: ProbeMode, handler: @escaping RecordHandler
+    ) throws(ProbeError) -> AttachedProbe {
+        let settings = ProbeSettings(handle: handle)
+        try settings.apply(mode)
         let box = HandlerBox(handler)
         let context = Unmanaged.passRetained(box).toOpaque()
         var error = ew_error()
@@ -167,8 +216,11 @@ public final class LoadedProbe {
             Unmanaged<HandlerBox>.fromOpaque(context).release()
             throw ProbeError(error)
         }
-        let attached = AttachedProbe(handle: handle, context: context)
+        let attached = AttachedProbe(handle: handle, context: context, settings: settings)
         handle = nil
+        // After attaching, so that a process starting meanwhile is either
+        // in /proc or seen by the fork and exec programs.
+        RunningProcesses.addArguments(to: attached.handleForSeeding)
         return attached
     }
 }
@@ -179,28 +231,104 @@ private final class HandlerBox {
 }
 
 private func attachedProbeTrampoline(
-    context: UnsafeMutableRawPointer?, data: UnsafeRawPointer?, size: Int
+    context: UnsafeMutableRawPointer?, ring: ew_ring, data: UnsafeRawPointer?, size: Int
 ) -> Int32 {
     guard let context, let data else { return 0 }
     let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
-    box.handler(UnsafeRawBufferPointer(start: data, count: size))
+    box.handler(
+        UnsafeRawBufferPointer(start: data, count: size),
+        ring == EW_RING_RULES ? .rules : .events)
     return 0
+}
+
+/// Writes the probe's config map and prefilter maps, and remembers what it
+/// wrote so that a new prefilter changes only the names that differ.
+final class ProbeSettings {
+    private let handle: OpaquePointer?
+    private var mode: ProbeMode?
+
+    init(handle: OpaquePointer?) {
+        self.handle = handle
+    }
+
+    /// Applies `new`. While names change, every exec passes, so no exec is
+    /// dropped that either the old or the new rules may match.
+    func apply(_ new: ProbeMode) throws(ProbeError) {
+        let old = mode
+        mode = nil
+        try configure(new, passAll: true)
+        try update(which: 0, from: old?.prefilter.executableNames ?? [],
+                   to: new.prefilter.executableNames)
+        try update(which: 1, from: old?.prefilter.processNames ?? [],
+                   to: new.prefilter.processNames)
+        try configure(new, passAll: new.prefilter.passAll)
+        mode = new
+    }
+
+    func apply(_ prefilter: KernelPrefilter) throws(ProbeError) {
+        guard var new = mode else { return }
+        new.prefilter = prefilter
+        try apply(new)
+    }
+
+    private func configure(_ mode: ProbeMode, passAll: Bool) throws(ProbeError) {
+        var config = ew_config()
+        if mode.emitEvents { config.flags |= EW_CONFIG_EMIT_EVENTS.rawValue }
+        if passAll { config.flags |= EW_CONFIG_PASS_ALL.rawValue }
+        config.events_wakeup_bytes = mode.eventsWakeupBytes
+        var error = ew_error()
+        guard ew_probe_configure(handle, &config, &error) == 0 else {
+            throw ProbeError(error)
+        }
+    }
+
+    private func update(which: Int32, from old: Set<[UInt8]>, to new: Set<[UInt8]>) throws(ProbeError) {
+        let oldKeys = Set(old.map(Self.key))
+        let newKeys = Set(new.map(Self.key))
+        for key in oldKeys.subtracting(newKeys) {
+            try set(which: which, key: key, present: false)
+        }
+        for key in newKeys.subtracting(oldKeys) {
+            try set(which: which, key: key, present: true)
+        }
+    }
+
+    private func set(which: Int32, key: [UInt8], present: Bool) throws(ProbeError) {
+        var raw = ew_prefilter_key()
+        withUnsafeMutableBytes(of: &raw.name) { $0.copyBytes(from: key) }
+        var error = ew_error()
+        guard ew_probe_set_prefilter_name(handle, which, &raw, present ? 1 : 0, &error) == 0 else {
+            throw ProbeError(error)
+        }
+    }
+
+    /// The map key of a name: ASCII-lowercased and cut to leave room for a
+    /// NUL, as the program builds it from the kernel's name.
+    static func key(_ name: [UInt8]) -> [UInt8] {
+        name.prefix(Int(EW_PREFILTER_NAME_MAX) - 1).prefix { $0 != 0 }.map { byte in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+        }
+    }
 }
 
 /// The attached probe. Not thread-safe: poll it from one thread.
 public final class AttachedProbe {
     private let handle: OpaquePointer?
     private let context: UnsafeMutableRawPointer
+    private let settings: ProbeSettings
 
-    fileprivate init(handle: OpaquePointer?, context: UnsafeMutableRawPointer) {
+    fileprivate init(handle: OpaquePointer?, context: UnsafeMutableRawPointer, settings: ProbeSettings) {
         self.handle = handle
         self.context = context
+        self.settings = settings
     }
 
     deinit {
         ew_probe_close(handle)
         Unmanaged<HandlerBox>.fromOpaque(context).release()
     }
+
+    fileprivate var handleForSeeding: OpaquePointer? { handle }
 
     /// Waits up to `timeoutMilliseconds` for records and hands every ready
     /// one to the handler. Returns the number handled.
@@ -212,8 +340,8 @@ public final class AttachedProbe {
         return Int(consumed)
     }
 
-    /// Detaches the program from the tracepoint. Records already in the
-    /// ring stay there for `drain`, and the counters stay readable.
+    /// Detaches the programs. Records already in the rings stay there for
+    /// `drain`, and the counters stay readable.
     public func detach() {
         ew_probe_detach(handle)
     }
@@ -230,8 +358,7 @@ public final class AttachedProbe {
     /// Replaces what the probe lets through in rule mode; takes effect for
     /// the next exec.
     public func setPrefilter(_ prefilter: KernelPrefilter) throws(ProbeError) {
-        // TODO(lead): fill the prefilter maps.
-        _ = prefilter
+        try settings.apply(prefilter)
     }
 
     public func counters() throws(ProbeError) -> ProbeCounters {
@@ -243,11 +370,17 @@ public final class AttachedProbe {
         var counters = ProbeCounters()
         withUnsafeBytes(of: raw.values) { bytes in
             let values = bytes.bindMemory(to: UInt64.self)
-            counters.sent = values[Int(EW_COUNTER_SENT.rawValue)]
-            counters.ringFull = values[Int(EW_COUNTER_RING_FULL.rawValue)]
-            counters.noScratch = values[Int(EW_COUNTER_NO_SCRATCH.rawValue)]
+            func value(_ index: ew_counter_index) -> UInt64 { values[Int(index.rawValue)] }
+            counters.rulesSent = value(EW_COUNTER_RULES_SENT)
+            counters.rulesRingFull = value(EW_COUNTER_RULES_RING_FULL)
+            counters.eventsSent = value(EW_COUNTER_EVENTS_SENT)
+            counters.eventsRingFull = value(EW_COUNTER_EVENTS_RING_FULL)
+            counters.filtered = value(EW_COUNTER_FILTERED)
+            counters.noScratch = value(EW_COUNTER_NO_SCRATCH)
+            counters.argsNotKept = value(EW_COUNTER_ARGS_NOT_KEPT)
         }
         counters.recursionMisses = raw.recursion_misses
+        counters.processRecursionMisses = raw.process_recursion_misses
         return counters
     }
 }

@@ -4,13 +4,20 @@ import Synchronization
 public struct SensorConfiguration: Sendable {
     /// Also emit every exec as an ECS process event, not only alerts.
     public var emitEvents = false
-    /// Ring buffer size in bytes, or nil for the BPF object's default.
-    public var ringSize: UInt32?
+    /// Size in bytes of the ring that carries rule candidates, or nil for
+    /// the BPF object's default (8 MiB).
+    public var rulesRingSize: UInt32?
+    /// Size in bytes of the ring that carries every other exec with
+    /// `emitEvents`, or nil for the default (8 MiB).
+    public var eventsRingSize: UInt32?
     /// Forward libbpf's messages, including the verifier log, to stderr.
     public var verbose = false
     /// Maximum wait for records, in milliseconds, before the loop checks
     /// for a stop request.
     public var pollTimeoutMilliseconds: Int32 = 100
+    /// Maximum wait with `emitEvents`: the events ring wakes the sensor
+    /// only once a quarter full, so it is also read at this interval.
+    public var eventsPollMilliseconds: Int32 = 20
     /// What the probe lets through to user space in rule mode.
     public var prefilter = KernelPrefilter.everything
 
@@ -114,17 +121,26 @@ public final class Sensor: @unchecked Sendable {
     /// `ProbeError` when the probe cannot start, and whatever `emit` or
     /// `flush` threw.
     public func run(onReady: () -> Void = {}) throws {
+        let eventsRingSize = configuration.eventsRingSize ?? 8 << 20
+        let mode = ProbeMode(
+            emitEvents: configuration.emitEvents, prefilter: configuration.prefilter,
+            eventsWakeupBytes: UInt64(eventsRingSize / 4))
         let probe = try OpenedProbe(
-            ringSize: configuration.ringSize, verbose: configuration.verbose
-        ).load().attach { [unowned self] raw in
-            handle(raw)
+            rulesRingSize: configuration.rulesRingSize,
+            eventsRingSize: eventsRingSize,
+            emitEvents: configuration.emitEvents, verbose: configuration.verbose
+        ).load().attach(mode: mode) { [unowned self] raw, ring in
+            handle(raw, ring: ring)
         }
+        let timeout = configuration.emitEvents
+            ? min(configuration.pollTimeoutMilliseconds, configuration.eventsPollMilliseconds)
+            : configuration.pollTimeoutMilliseconds
         onReady()
         defer { shareCounts(probe) }
 
         do {
             while !stopRequested.load(ordering: .relaxed) {
-                try probe.poll(timeoutMilliseconds: configuration.pollTimeoutMilliseconds)
+                try probe.poll(timeoutMilliseconds: timeout)
                 try afterBatch(probe)
             }
             probe.detach()
@@ -182,8 +198,9 @@ public final class Sensor: @unchecked Sendable {
     }
 
     /// Evaluates the rules on one raw record: the hot path, run for every
-    /// exec on the host.
-    private func handle(_ raw: UnsafeRawBufferPointer) {
+    /// exec the probe sends. A record from the events ring is one the
+    /// prefilter showed no rule can match, so it is only rendered.
+    private func handle(_ raw: UnsafeRawBufferPointer, ring: RecordRing) {
         counts.recordsReceived += 1
         // After a failed emit the sensor is stopping; the rest is counted
         // but not evaluated.
@@ -202,7 +219,7 @@ public final class Sensor: @unchecked Sendable {
         let source = RecordFieldSource(record: record)
         var event: ExecEvent?
         do {
-            for rule in rules {
+            for rule in rules where ring == .rules {
                 let verdict = rule.evaluate(source)
                 guard verdict != .noMatch else { continue }
                 let decoded = event ?? ExecEvent(record: record)
