@@ -34,7 +34,7 @@ struct ECSDocumentFixture {
             name: Array("unshare".utf8), parentName: Array("bash".utf8),
             args: [Array("unshare".utf8), Array("-r".utf8), Array("bash".utf8)],
             executable: Array("/usr/bin/unshare".utf8), parentExecutable: Array("/usr/bin/bash".utf8),
-            cgroupName: Array("session-3.scope".utf8))
+            cgroupPath: Array("/user.slice/user-0.slice/session-3.scope".utf8))
     }
 
     static let rule = RuleMetadata(
@@ -294,7 +294,7 @@ struct ECSDocumentEventTests {
         #expect(int(document, "execwarden.namespace.net") == 4_026_531_840)
         #expect(int(document, "execwarden.namespace.cgroup") == 4_026_531_835)
         #expect(int(document, "execwarden.cgroup.id") == 7777)
-        #expect(string(document, "execwarden.cgroup.name") == "session-3.scope")
+        #expect(string(document, "execwarden.cgroup.path") == "/user.slice/user-0.slice/session-3.scope")
         #expect(value(document, "container") == nil)
     }
 
@@ -443,7 +443,7 @@ struct ECSDocumentInvalidUTF8Tests {
         event.parentExecutable = Array("/opt/".utf8) + bad
         event.executable = Array("memfd:".utf8) + bad
         event.script = Array("/srv/".utf8) + bad
-        event.cgroupName = bad
+        event.cgroupPath = bad
         let document = try Fixture.renderEvent(event)
         #expect(string(document, "process.name") == "b\u{FFFD}")
         #expect(decodedBase64(document, "execwarden.raw.process.name") == bad)
@@ -453,7 +453,7 @@ struct ECSDocumentInvalidUTF8Tests {
         #expect(decodedBase64(document, "execwarden.raw.execwarden.process.memfd_name") == bad)
         #expect(decodedBase64(document, "execwarden.raw.execwarden.process.executable_pseudo_name") == event.executable)
         #expect(decodedBase64(document, "execwarden.raw.execwarden.process.script") == event.script)
-        #expect(decodedBase64(document, "execwarden.raw.execwarden.cgroup.name") == bad)
+        #expect(decodedBase64(document, "execwarden.raw.execwarden.cgroup.path") == bad)
     }
 
     @Test("alert message uses U+FFFD")
@@ -478,7 +478,7 @@ struct ECSDocumentContainerTests {
     ])
     func runtimes(leaf: String, runtime: String) throws {
         var event = Fixture.event()
-        event.cgroupName = Array(leaf.utf8)
+        event.cgroupPath = Array(leaf.utf8)
         let document = try Fixture.renderEvent(event)
         #expect(string(document, "container.id") == Self.hex)
         #expect(string(document, "container.runtime") == runtime)
@@ -487,7 +487,7 @@ struct ECSDocumentContainerTests {
     @Test("bare id has no runtime")
     func bareID() throws {
         var event = Fixture.event()
-        event.cgroupName = Array(Self.hex.utf8)
+        event.cgroupPath = Array(Self.hex.utf8)
         let document = try Fixture.renderEvent(event)
         #expect(string(document, "container.id") == Self.hex)
         #expect(value(document, "container.runtime") == nil)
@@ -508,7 +508,7 @@ struct ECSDocumentContainerTests {
     ])
     func notContainers(leaf: String) throws {
         var event = Fixture.event()
-        event.cgroupName = Array(leaf.utf8)
+        event.cgroupPath = Array(leaf.utf8)
         let document = try Fixture.renderEvent(event)
         #expect(value(document, "container") == nil)
     }

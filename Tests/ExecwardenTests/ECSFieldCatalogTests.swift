@@ -96,7 +96,7 @@ struct ECSFieldCatalogTests {
         event.executable = Array("memfd:x".utf8) + [0xFF]
         event.args.append([0xC0, 0x80])
         event.script = Array("/tmp/run.sh".utf8)
-        event.cgroupName = Array("docker-\(ECSDocumentFixture.containerHex).scope".utf8)
+        event.cgroupPath = Array("docker-\(ECSDocumentFixture.containerHex).scope".utf8)
         let document = alert
             ? try ECSDocumentFixture.renderAlert(event)
             : try ECSDocumentFixture.renderEvent(event)

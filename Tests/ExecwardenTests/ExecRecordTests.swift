@@ -63,8 +63,9 @@ struct ExecRecordTests {
         #expect(Int(layout.executable) == ExecRecord.offset(\.executable))
         #expect(Int(layout.parent_executable) == ExecRecord.offset(\.parent_executable))
         #expect(Int(layout.script) == ExecRecord.offset(\.script))
-        #expect(Int(layout.cgroup_name) == ExecRecord.offset(\.cgroup_name))
+        #expect(Int(layout.cgroup_path) == ExecRecord.offset(\.cgroup_path))
         #expect(Int(layout.script_directory) == ExecRecord.offset(\.script_directory))
+        #expect(Int(layout.parent_args) == ExecRecord.offset(\.parent_args))
     }
 
     @Test("Valid record decodes every field")

@@ -113,6 +113,44 @@ struct SensorBinaryTests {
     }
 }
 
+extension SensorBinaryTests {
+    @Test("A parent older than the sensor has its argv from /proc")
+    func parentOlderThanSensor() async throws {
+        let directory = try Shell.makeDirectory("older")
+        defer { Shell.remove(directory) }
+        let fifo = "\(directory)/go"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let marker = Shell.marker("older")
+        let program = """
+            import subprocess
+            open("\(fifo)").read()
+            subprocess.run(["/bin/true", "\(marker)"])
+            """
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        parent.arguments = ["-c", program, "started-first"]
+        try parent.run()
+        defer { parent.terminate() }
+        // Let the parent's exec finish before the sensor starts.
+        try await Task.sleep(for: .milliseconds(300))
+
+        let sensor = try RunningSensor(arguments: ["--events"])
+        defer { sensor.stop() }
+        try Data().write(to: URL(fileURLWithPath: fifo))
+        parent.waitUntilExit()
+
+        let lines = await sensor.lines(count: 1, containing: marker)
+        let line = try #require(lines.first)
+        let document = try #require(
+            JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let process = try #require(document["process"] as? [String: Any])
+        let parentFields = try #require(process["parent"] as? [String: Any])
+        #expect(parentFields["pid"] as? Int == Int(parent.processIdentifier))
+        #expect(parentFields["args"] as? [String] == ["/usr/bin/python3", "-c", program, "started-first"])
+        #expect(parentFields["args_count"] as? Int == 4)
+    }
+}
+
 /// An `execwarden` process whose stdout lines are collected as they come.
 final class RunningSensor: Sendable {
     private let process: Process
