@@ -321,13 +321,17 @@ struct KernelPathCaseTests {
         ])
         try #require(outcome.status == 0, "\(outcome.errorOutput)")
 
-        let events = await events(marker, count: 3)
+        // The shell, then each unshare and the true it runs.
+        let events = await events(marker, count: 5)
         let unshares = events.filter { $0.nameString == "unshare" }
         try #require(unshares.count == 2)
         #expect(Set(unshares.map(\.executableString)) == ["/usr/bin/unshare", "/opt/tools/unshare"])
         for event in unshares {
             #expect(!event.flags.contains(.executableUnreachable))
             #expect(!event.flags.contains(.executableIncomplete))
+            // The parent is the shell inside the root, named as it names itself.
+            #expect(event.parentExecutableString == "/usr/bin/dash")
+            #expect(event.parentNameString == "sh")
         }
         let shell = try #require(events.first { $0.nameString == "sh" })
         #expect(shell.pid == UInt32(outcome.pid))
@@ -336,6 +340,30 @@ struct KernelPathCaseTests {
         // the one at /opt/tools does not.
         let alerted = alerts(marker).map(\.event.executableString)
         #expect(alerted == ["/usr/bin/unshare"])
+    }
+
+    @Test("Bind mount path is the one the process used")
+    func bindMountPath() async throws {
+        let directory = try Shell.makeDirectory("bind")
+        defer { Shell.remove(directory) }
+        let bound = "\(directory)/bound"
+        try FileManager.default.createDirectory(atPath: bound, withIntermediateDirectories: true)
+        let marker = Shell.marker("bind")
+        // The mount lives only in the private mount namespace of this unshare.
+        let outcome = try Shell.run(executable: "/usr/bin/unshare", arguments: [
+            "--mount", "--propagation", "private", "/bin/sh", "-c",
+            "mount --bind /usr/bin \"$1\" && \"$1/unshare\" --uts /bin/true \"$0\"", marker, bound,
+        ])
+        try #require(outcome.status == 0, "\(outcome.errorOutput)")
+
+        // The outer unshare, the shell it becomes, and the inner unshare.
+        let events = await events(marker, count: 3)
+        let inner = try #require(events.first { $0.argStrings.first == "\(bound)/unshare" })
+        #expect(inner.executableString == "\(bound)/unshare")
+        #expect(!inner.flags.contains(.executableUnreachable))
+        #expect(inner.parentExecutableString == "/usr/bin/dash")
+        let alerted = alerts(marker).map(\.event.pid)
+        #expect(!alerted.contains(inner.pid))
     }
 
     @Test("Overlay root after pivot_root reports the container path")
@@ -356,7 +384,7 @@ struct KernelPathCaseTests {
             mount --make-rprivate /
             mount -t overlay overlay -o lowerdir=\(base)/lower,upperdir=\(base)/upper,workdir=\(base)/work \(base)/merged
             cd \(base)/merged && pivot_root . .old
-            exec /usr/bin/dash -c 'exec /usr/bin/unshare --uts /usr/bin/true \(marker)'
+            exec /usr/bin/dash -c '/usr/bin/unshare --uts /usr/bin/true \(marker) child; exec /usr/bin/unshare --uts /usr/bin/true \(marker)'
             """
         try container.write(toFile: "\(base)/ctr.sh", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(base)/ctr.sh")
@@ -370,7 +398,11 @@ struct KernelPathCaseTests {
             """])
         try #require(outcome.status == 0, "\(outcome.errorOutput)")
 
-        let unshare = try #require(await events(marker).first)
+        // The unshare the shell inside the container forks, then the one it
+        // becomes.
+        let events = await events(marker, count: 4).filter { $0.nameString == "unshare" }
+        try #require(events.count == 2)
+        let (child, unshare) = (events[0], events[1])
         var hostNamespace = stat()
         try #require(stat("/proc/self/ns/mnt", &hostNamespace) == 0)
         #expect(unshare.executableString == "/usr/bin/unshare")
@@ -380,8 +412,15 @@ struct KernelPathCaseTests {
         #expect(unshare.parentExecutableString == shim)
         #expect(unshare.parentNameString == "containerd-shim")
         #expect(unshare.parentPID == UInt32(outcome.pid))
+
+        // The shell's own executable, as named from inside the container.
+        #expect(child.executableString == "/usr/bin/unshare")
+        #expect(child.parentExecutableString == "/usr/bin/dash")
+        #expect(child.parentNameString == "dash")
+        #expect(child.parentPID == unshare.pid)
+
         let alerts = alerts(marker)
-        #expect(alerts.count == 1)
-        #expect(alerts.first?.verdict == .match)
+        #expect(alerts.count == 2)
+        #expect(alerts.allSatisfy { $0.verdict == .match })
     }
 }
