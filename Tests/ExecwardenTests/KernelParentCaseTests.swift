@@ -165,6 +165,64 @@ struct KernelParentCaseTests {
         #expect(childLine.string("process.entity_id") != entity)
     }
 
+    @Test("Parent in a path past PATH_MAX keeps a prefix")
+    func parentPastPathMax() async throws {
+        let directory = try Shell.makeDirectory("long-parent")
+        defer { ExecPrograms.removeTree(directory) }
+        let hop = try ExecPrograms.compile(Self.hopSource, named: "hop", in: directory)
+        let component = String(repeating: "p", count: 200)
+        let marker = Shell.marker("long-parent")
+        let outcome = try Shell.run(executable: "/usr/bin/python3", arguments: ["-c", """
+            import os, shutil, subprocess
+            os.chdir("\(directory)")
+            for i in range(25):
+                os.mkdir("\(component)"); os.chdir("\(component)")
+            shutil.copy("\(hop)", "hop")
+            subprocess.run(["./hop", "\(marker)"], check=True)
+            """])
+        try #require(outcome.status == 0, "\(outcome.errorOutput)")
+
+        let event = try #require(await unshareEvent(marker))
+        let full = directory + String(repeating: "/" + component, count: 25) + "/hop"
+        #expect(event.parentExecutable.first == UInt8(ascii: "/"))
+        #expect(!event.flags.contains(.parentExecutableIncomplete))
+        if event.flags.contains(.parentExecutableTruncated) {
+            #expect(event.parentExecutable.count >= 1024)
+            #expect(full.hasPrefix(event.parentExecutableString))
+        } else {
+            #expect(event.parentExecutableString == full)
+        }
+        #expect(event.parentNameString == "hop")
+    }
+
+    @Test("Parent running from a memfd has flags, no path")
+    func parentFromMemfd() async throws {
+        let directory = try Shell.makeDirectory("memfd-parent")
+        defer { Shell.remove(directory) }
+        let hop = try ExecPrograms.compile(Self.hopSource, named: "hop", in: directory)
+        let marker = Shell.marker("memfd-parent")
+        let memfdName = "ew-parent-\(marker.suffix(8))"
+        let outcome = try Shell.run(executable: "/usr/bin/python3", arguments: ["-c", """
+            import os
+            fd = os.memfd_create("\(memfdName)", 0)
+            with open("\(hop)", "rb") as image:
+                os.write(fd, image.read())
+            os.execve(fd, ["hop", "\(marker)"], {})
+            """])
+        try #require(outcome.status == 0, "\(outcome.errorOutput)")
+
+        let event = try #require(await unshareEvent(marker))
+        #expect(event.parentPID == UInt32(outcome.pid))
+        #expect(event.flags.contains(.parentExecutableMemfd))
+        #expect(event.flags.contains(.parentExecutablePseudo))
+        #expect(!event.hasParentExecutablePath)
+        let line = try #require(harness.eventLine(event))
+        #expect(line.field("process.parent.executable") == nil)
+        #expect(line.bool("execwarden.process.parent.memfd") == true)
+        #expect(line.string("execwarden.process.parent.memfd_name") == memfdName)
+        #expect(!String(decoding: line.json, as: UTF8.self).contains("(deleted)"))
+    }
+
     @Test("Orphan adopted by a subreaper names the subreaper")
     func subreaperParent() async throws {
         let directory = try Shell.makeDirectory("subreaper")
