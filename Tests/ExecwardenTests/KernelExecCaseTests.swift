@@ -25,12 +25,15 @@ struct KernelExecCaseTests {
         try Data(repeating: 0x7F, count: 64).write(to: URL(fileURLWithPath: garbage))
         let orphanScript = "\(directory)/orphan-script"
         try "#!/nonexistent/interpreter\n".write(toFile: orphanScript, atomically: true, encoding: .utf8)
+        let busy = "\(directory)/busy"
+        try FileManager.default.copyItem(atPath: "/usr/bin/true", toPath: busy)
         for path in [garbage, orphanScript] {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         }
 
-        // Each attempt carries the marker; python reports the errno of each
-        // and then runs two execs that succeed.
+        // Each attempt carries the marker, and python prints the errno of
+        // each. The last file is held open for writing. Then two execs
+        // that succeed follow.
         let outcome = try Shell.run(executable: "/usr/bin/python3", arguments: ["-c", """
             import errno, os, subprocess, sys
             marker = sys.argv[1]
@@ -41,7 +44,10 @@ struct KernelExecCaseTests {
                 ("/nonexistent/program", ["program", marker]),
                 ("\(garbage)", ["garbage", marker]),
                 ("\(orphanScript)", ["orphan-script", marker]),
+                ("\(directory)", ["directory", marker]),
+                ("\(busy)", ["busy", marker]),
             ]
+            writer = open("\(busy)", "ab")
             for path, argv in attempts:
                 try:
                     os.execv(path, argv)
@@ -52,7 +58,7 @@ struct KernelExecCaseTests {
             """, marker])
         try #require(outcome.status == 0, "\(outcome.errorOutput)")
         #expect(outcome.output.split(separator: "\n")
-            == ["E2BIG", "E2BIG", "EACCES", "ENOENT", "ENOEXEC", "ENOENT"])
+            == ["E2BIG", "E2BIG", "EACCES", "ENOENT", "ENOEXEC", "ENOENT", "EACCES", "ETXTBSY"])
 
         // Records arrive in the order of the execs, so once the last one is
         // here every earlier one would be too.
@@ -71,17 +77,21 @@ struct KernelExecCaseTests {
         ])
     }
 
-    @Test("Exec from a thread reports the leader's pid")
-    func execFromThread() async throws {
+    @Test("Exec from a thread reports the leader's pid", arguments: [false, true])
+    func execFromThread(leaderExits: Bool) async throws {
         let directory = try Shell.makeDirectory("thread-exec")
         defer { Shell.remove(directory) }
+        // With a second argument the leader exits first, so the exec comes
+        // from a process whose leader is a zombie.
         let program = try ExecPrograms.compile("""
             #include <pthread.h>
             #include <stdio.h>
             #include <sys/syscall.h>
             #include <unistd.h>
             static char *marker;
+            static int leader_exits;
             static void *worker(void *unused) {
+                if (leader_exits) usleep(100000);
                 printf("%ld\\n", (long)syscall(SYS_gettid));
                 fflush(stdout);
                 execl("/bin/true", "true", marker, (char *)0);
@@ -89,15 +99,18 @@ struct KernelExecCaseTests {
             }
             int main(int argc, char **argv) {
                 pthread_t thread;
-                if (argc != 2) return 2;
+                if (argc < 2) return 2;
                 marker = argv[1];
+                leader_exits = argc > 2;
                 pthread_create(&thread, 0, worker, 0);
+                if (leader_exits) pthread_exit(0);
                 pthread_join(thread, 0);
                 return 1;
             }
             """, named: "thread-exec", in: directory, flags: ["-pthread"])
         let marker = Shell.marker("thread-exec")
-        let outcome = try Shell.run(executable: program, arguments: [marker])
+        let arguments = leaderExits ? [marker, "exit-leader"] : [marker]
+        let outcome = try Shell.run(executable: program, arguments: arguments)
         try #require(outcome.status == 0, "\(outcome.errorOutput)")
         let threadID = try #require(UInt32(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let leader = UInt32(outcome.pid)
@@ -208,6 +221,7 @@ struct KernelExecCaseTests {
         #expect(line.string("user.effective.id") == "65534")
         #expect(line.string("user.effective.name") == AccountNames.systemUserName(65534))
         #expect(line.string("user.effective.group.id") == "65534")
+        #expect(line.string("user.effective.group.name") == AccountNames.systemGroupName(65534))
         #expect(line.string("group.id") == "0")
         #expect(line.string("group.name") == "root")
         #expect(line.string("process.user.id") == "65534")
