@@ -116,7 +116,8 @@ final class StalledSensor: Sendable {
     /// Returns the complete stdout lines read so far that satisfy `predicate`.
     func lines(where predicate: (Substring) -> Bool) -> [String] {
         let text = output.bytes.withLock { String(decoding: $0, as: UTF8.self) }
-        return text.split(separator: "\n").filter(predicate).map(String.init)
+        guard let end = text.lastIndex(of: "\n") else { return [] }
+        return text[..<end].split(separator: "\n").filter(predicate).map(String.init)
     }
 
     /// Waits up to `timeout` for `count` lines that satisfy `predicate`.
@@ -146,7 +147,7 @@ final class StalledSensor: Sendable {
         return process.terminationStatus
     }
 
-    /// The counts of the `totals:` line printed at exit, by name.
+    /// Returns the counts of the `totals:` line printed at exit, by name.
     func totals() -> [String: UInt64]? {
         guard let line = standardErrorText.split(separator: "\n").last(where: { $0.contains("totals:") })
         else { return nil }
