@@ -15,7 +15,10 @@ struct KernelLossTests {
         let stormBinary = "\(directory)/storm-true"
         try FileManager.default.copyItem(atPath: "/usr/bin/true", toPath: stormBinary)
         let marker = Shell.marker("loss")
-        let execs = 5000
+        let execs = 1500
+        // Each storm record carries this argument, so about 250 records
+        // fill the ring.
+        let filler = String(repeating: "F", count: 4000)
 
         // With --events every exec is a line, so the sensor blocks on the
         // full stdout pipe, stops draining its 1 MiB ring, and the kernel
@@ -23,7 +26,7 @@ struct KernelLossTests {
         let sensor = try StalledSensor(arguments: ["--events", "--ring-size", "1M"])
         defer { sensor.stop() }
         let storm = try Shell.run("""
-            seq 1 \(execs) | xargs -P 2 -n 250 sh -c 'for i; do "$0" \(marker); done' \(stormBinary) &
+            seq 1 \(execs) | xargs -P 2 -n 250 sh -c 'for i; do "$0" \(marker) \(filler); done' \(stormBinary) &
             sleep 0.5
             /usr/bin/unshare --uts -- /bin/true \(marker) unshare
             wait
