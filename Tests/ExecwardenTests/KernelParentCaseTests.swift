@@ -269,6 +269,62 @@ struct KernelParentCaseTests {
         #expect(event.parentExecutableString == program)
     }
 
+    @Test("Orphan skips a live grandparent for the subreaper")
+    func orphanSkipsGrandparent() async throws {
+        let directory = try Shell.makeDirectory("grandparent")
+        defer { Shell.remove(directory) }
+        // reaper (subreaper) -> bystander -> middle -> orphan. The middle
+        // exits while the bystander lives on, reading a pipe that the
+        // orphan keeps open across its exec. The kernel gives the orphan to
+        // the nearest subreaper, not to the bystander.
+        let program = try ExecPrograms.compile("""
+            #include <stdio.h>
+            #include <sys/prctl.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                int pipe_fds[2], status, failed = 0;
+                char byte;
+                if (argc != 2 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) return 2;
+                if (fork() == 0) {
+                    prctl(PR_SET_NAME, "bystander", 0, 0, 0);
+                    if (pipe(pipe_fds)) _exit(4);
+                    pid_t middle = fork();
+                    if (middle == 0) {
+                        middle = getpid();
+                        if (fork() != 0) _exit(0);
+                        close(pipe_fds[0]);
+                        for (int i = 0; getppid() == middle; i++) {
+                            if (i == 10000) _exit(3);
+                            usleep(1000);
+                        }
+                        printf("%d\\n", getppid());
+                        fflush(stdout);
+                        execl("/usr/bin/unshare", "unshare", "--uts", "/bin/true", argv[1], (char *)0);
+                        _exit(127);
+                    }
+                    close(pipe_fds[1]);
+                    waitpid(middle, 0, 0);
+                    while (read(pipe_fds[0], &byte, 1) > 0) {}
+                    _exit(0);
+                }
+                while (wait(&status) > 0)
+                    failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+                return failed;
+            }
+            """, named: "reaper", in: directory)
+        let marker = Shell.marker("grandparent")
+        let outcome = try Shell.run(executable: program, arguments: [marker])
+        try #require(outcome.status == 0, "\(outcome.errorOutput)")
+        let adopter = UInt32(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(adopter == UInt32(outcome.pid))
+
+        let event = try #require(await unshareEvent(marker))
+        #expect(event.parentPID == UInt32(outcome.pid))
+        #expect(event.parentNameString == "reaper")
+        #expect(event.parentExecutableString == program)
+    }
+
     @Test("Parent started before the sensor is read from the kernel")
     func parentOlderThanSensor() async throws {
         let directory = try Shell.makeDirectory("older")
