@@ -227,7 +227,7 @@ struct KernelParentCaseTests {
     func subreaperParent() async throws {
         let directory = try Shell.makeDirectory("subreaper")
         defer { Shell.remove(directory) }
-        // The middle process exits at once; its child waits until the
+        // The middle process exits at once, and its child waits until the
         // kernel has reparented it to the subreaper, then execs.
         let program = try ExecPrograms.compile("""
             #include <stdio.h>
