@@ -78,7 +78,7 @@ extension ECSDocumentWriter {
     }
 
     private mutating func writeContainer(_ event: ExecEvent) {
-        guard let container = ContainerID(cgroupLeafName: event.cgroupName) else { return }
+        guard let container = ContainerID(cgroupPath: event.cgroupName) else { return }
         writer.beginObject("container")
         writer.field("id", container.id)
         if let runtime = container.runtime {

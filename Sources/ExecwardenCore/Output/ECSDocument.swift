@@ -57,8 +57,8 @@ import Glibc
 ///   pid namespace. The parent's is omitted when the parent is outside it.
 /// - `process.entity_id` and `process.parent.entity_id` follow
 ///   `EntityIDScheme`.
-/// - `container.id` and `container.runtime` come from the leaf cgroup name
-///   as `ContainerID` describes.
+/// - `container.id` and `container.runtime` come from the cgroup path
+///   (today the leaf cgroup name) as `ContainerID` describes.
 /// - `execwarden.namespace.<kind>` are the namespace inode numbers, and
 ///   `execwarden.cgroup.id` and `.name` the leaf cgroup's id and name.
 ///
