@@ -61,6 +61,9 @@ import Glibc
 ///   (today the leaf cgroup name) as `ContainerID` describes.
 /// - `execwarden.namespace.<kind>` are the namespace inode numbers, and
 ///   `execwarden.cgroup.id` and `.name` the leaf cgroup's id and name.
+/// - `execwarden.namespace.differs_from_host.<kind>` is true when the
+///   exec's namespace is not the init process's (`HostInfo`), and omitted
+///   when either inode is unknown: unknown is never reported as the same.
 ///
 /// - `host.id`, `host.boot.id` and each `host.os` field from os-release are
 ///   omitted when `HostInfo` could not read them.
