@@ -7,6 +7,7 @@ extension ECSDocumentWriter {
         writeParentFlags(event)
         writer.endObject()
         writeNamespaces(event)
+        writeUnshare(event)
         writer.beginObject("cgroup")
         writer.field("id", event.cgroupID)
         // The root cgroup's kernfs node has an empty name.

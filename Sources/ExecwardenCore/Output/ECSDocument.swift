@@ -64,6 +64,9 @@ import Glibc
 /// - `execwarden.namespace.differs_from_host.<kind>` is true when the
 ///   exec's namespace is not the init process's (`HostInfo`), and omitted
 ///   when either inode is unknown: unknown is never reported as the same.
+/// - `execwarden.unshare` is present for an exec whose comm or executable
+///   file name is `unshare`: what its argv asks for, as
+///   `UnshareCommandLine` parses it, with a one-line `summary`.
 ///
 /// - `host.id`, `host.boot.id` and each `host.os` field from os-release are
 ///   omitted when `HostInfo` could not read them.
