@@ -43,7 +43,9 @@ public struct ContainerID: Equatable, Sendable {
     /// has a known form. A path without a slash is one component, so a
     /// leaf cgroup name works too.
     public init?<Path: Collection>(cgroupPath path: Path) where Path.Element == UInt8 {
-        let components = path.split(separator: UInt8(ascii: "/")).map { Array($0) }
+        // Slices of the path, so no component bytes are copied unless one
+        // matches.
+        let components = path.split(separator: UInt8(ascii: "/"))
         for index in components.indices.reversed() {
             let parent = index > components.startIndex ? components[index - 1] : nil
             if let found = Self.match(components[index], parent: parent) {
@@ -55,8 +57,9 @@ public struct ContainerID: Equatable, Sendable {
     }
 
     /// Returns the container that one path component names.
-    private static func match(_ component: [UInt8], parent: [UInt8]?) -> ContainerID? {
-        if isHexIdentifier(component[...]) {
+    private static func match<Name: Collection>(_ component: Name, parent: Name?) -> ContainerID?
+    where Name.Element == UInt8 {
+        if isHexIdentifier(component) {
             let runtime = parent.map { $0.elementsEqual("docker".utf8) } == true ? "docker" : nil
             return ContainerID(id: String(decoding: component, as: UTF8.self), runtime: runtime)
         }
@@ -81,10 +84,11 @@ public struct ContainerID: Equatable, Sendable {
     private static let scopeSuffix = Array(".scope".utf8)
     private static let identifierLength = 64
 
-    private static func identifier(in name: [UInt8], prefix: [UInt8], allowsBareName: Bool) -> ArraySlice<UInt8>? {
+    private static func identifier<Name: Collection>(in name: Name, prefix: [UInt8], allowsBareName: Bool)
+        -> Name.SubSequence? where Name.Element == UInt8 {
         guard name.starts(with: prefix) else { return nil }
-        let rest = name[prefix.count...]
-        let digits: ArraySlice<UInt8>
+        let rest = name.dropFirst(prefix.count)
+        let digits: Name.SubSequence
         if rest.count == identifierLength + scopeSuffix.count && rest.suffix(scopeSuffix.count).elementsEqual(scopeSuffix) {
             digits = rest.prefix(identifierLength)
         } else if allowsBareName && rest.count == identifierLength {
@@ -95,7 +99,7 @@ public struct ContainerID: Equatable, Sendable {
         return isHexIdentifier(digits) ? digits : nil
     }
 
-    private static func isHexIdentifier(_ bytes: ArraySlice<UInt8>) -> Bool {
+    private static func isHexIdentifier<Name: Collection>(_ bytes: Name) -> Bool where Name.Element == UInt8 {
         bytes.count == identifierLength && bytes.allSatisfy { byte in
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
