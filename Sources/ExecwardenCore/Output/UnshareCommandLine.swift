@@ -14,12 +14,14 @@
 /// both, `--kill-child` and `--forward-signals` imply `--fork`, and a later
 /// `-r`, `-c` or `--map-user` replaces an earlier mapping.
 ///
-/// The option table is that of util-linux 2.41. Version 2.38, as Debian 12
-/// ships it, lacks `--map-subids`, `--owner`, `--forward-signals`,
-/// `--mount-binfmt`, `-l`, `--clear-env` and `--whitelist-env`.
+/// The option table is that of the util-linux source tree at commit
+/// 003c622428f0. Version 2.38.1, as Debian 12 ships it, lacks
+/// `--map-subids`, `--owner`, `--forward-signals`, `--mount-binfmt`, `-l`,
+/// `--clear-env` and `--whitelist-env`, and keeps only the last
+/// `--map-users` and `--map-groups` where this table adds them up.
 /// NOTE: Where the versions differ, an older unshare rejects what this
-/// parser accepts, and a prefix such as `--mount-` that was unique before
-/// 2.39 is ambiguous here.
+/// parser accepts, and a prefix such as `--mount-`, which 2.38.1 reads as
+/// `--mount-proc`, is ambiguous here.
 ///
 /// Values are checked as unshare checks them for `--setgroups`,
 /// `--propagation`, `-S`, `-G`, `--owner`, `--monotonic` and `--boottime`.

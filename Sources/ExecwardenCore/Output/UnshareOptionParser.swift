@@ -38,7 +38,7 @@ struct UnshareOptionParser {
         }
     }
 
-    /// util-linux 2.41's `longopts`, in its order.
+    /// unshare's `longopts` at util-linux commit 003c622428f0, in its order.
     static let longOptions: [LongOption] = [
         LongOption("help", .none, .help),
         LongOption("version", .none, .version),
