@@ -73,7 +73,7 @@ struct ECSDocumentUnshareTests {
 
     @Test("invalid command line has an error")
     func invalid() throws {
-        let document = try ECSDocumentFixture.renderAlert(Self.event(["--bogus", "-U"]))
+        let document = try ECSDocumentFixture.renderAlert(Self.event(["-U", "--bogus"]))
         let unshare = try #require(Self.unshareObject(document))
         #expect(unshare["outcome"] as? String == "invalid")
         #expect(unshare["error"] as? String == "unrecognized option '--bogus'")
@@ -134,5 +134,16 @@ struct ECSDocumentUnshareTests {
         let raw = (document["execwarden"] as? [String: Any])?["raw"] as? [String: Any]
         let rawArgs = (raw?["process"] as? [String: Any])?["args"] as? [String]
         #expect(rawArgs?[2] == Data(Array("/r".utf8) + [0xFF]).base64EncodedString())
+    }
+}
+
+@Suite("ECS unshare fields, exits")
+struct ECSDocumentUnshareExitTests {
+    @Test("help creates no namespace", arguments: [["-U", "-h"], ["-m", "-V"]])
+    func helpAndVersion(words: [String]) throws {
+        let document = try ECSDocumentFixture.renderEvent(ECSDocumentUnshareTests.event(words))
+        let unshare = try #require(ECSDocumentUnshareTests.unshareObject(document))
+        #expect(unshare["namespaces"] as? [String] == [])
+        #expect(unshare["outcome"] as? String == (words.last == "-h" ? "help" : "version"))
     }
 }

@@ -13,7 +13,10 @@ extension ECSDocumentWriter {
         writer.beginObject("unshare")
         writer.field("summary", command.summary)
         writeUnshareOutcome(command)
-        writer.field("namespaces", strings: command.namespaces.map(\.rawValue))
+        // Help, version and a rejected command line create no namespace,
+        // whatever the options before them asked for.
+        let created = command.outcome == .run ? command.namespaces : []
+        writer.field("namespaces", strings: created.map(\.rawValue))
         writeUnshareMapping(command)
         writer.field("fork", command.fork)
         writer.field("forward_signals", command.forwardSignals)
