@@ -8,7 +8,7 @@ import Testing
 /// line with.
 @Suite("unshare parser against util-linux unshare")
 struct UnshareUtilLinuxTests {
-    /// The /proc/self/ns link that changes when unshare creates a
+    /// Returns the /proc/self/ns link that changes when unshare creates a
     /// namespace. The new pid and time namespaces apply to children, so the
     /// command finds them in the `_for_children` links.
     static func link(_ namespace: UnshareCommandLine.Namespace) -> String {

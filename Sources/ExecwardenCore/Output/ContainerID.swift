@@ -24,7 +24,7 @@
 /// container and get no id.
 ///
 /// NOTE: The path must run from the root of the hierarchy. A path
-/// relative to a cgroup namespace, as a containerized process sees in its
+/// relative to a cgroup namespace, as a containerized process reads in its
 /// own /proc/self/cgroup, may stop below the container's cgroup and then
 /// names no container.
 public struct ContainerID: Equatable, Sendable {

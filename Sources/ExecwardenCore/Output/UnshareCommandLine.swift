@@ -2,12 +2,12 @@
 /// util-linux unshare parses it, with glibc `getopt_long` and the option
 /// string `+fhVmuinpCTUrR:w:S:G:cl:`.
 ///
-/// Parsing follows getopt's rules: short options combine (`-Urm`), a
+/// Parsing follows getopt's rules. Short options combine (`-Urm`), and a
 /// short option's argument is the rest of its word or the next word
-/// (`-R/srv`, `-R /srv`), a long option may be abbreviated to a unique
-/// prefix, a required argument is `--opt=value` or the next word, an
-/// optional one only `--opt=value`, and `--` or the first word that is not
-/// an option ends the options. An option's effects and implications are
+/// (`-R/srv`, `-R /srv`). A long option may be abbreviated to a unique
+/// prefix. A required argument is `--opt=value` or the next word, an
+/// optional one only `--opt=value`. `--` or the first word that is not an
+/// option ends the options. An option's effects and implications are
 /// unshare's: `-r`, `-c`, `--map-user`, `--map-group`, `--map-users`,
 /// `--map-groups`, `--map-auto`, `--map-subids` and `--owner` imply a user
 /// namespace, `--mount-proc` a mount namespace, `--mount-binfmt` and `-l`
