@@ -62,8 +62,8 @@ import Glibc
 /// - `execwarden.namespace.<kind>` are the namespace inode numbers, and
 ///   `execwarden.cgroup.id` and `.name` the leaf cgroup's id and name.
 /// - `execwarden.namespace.differs_from_host.<kind>` is true when the
-///   exec's namespace is not the host's (`HostInfo.namespaceInodes`), and omitted
-///   when either inode is unknown: unknown is never reported as the same.
+///   exec's namespace is not the host's (`HostInfo.namespaceInodes`). It
+///   is omitted when either inode is unknown, never reported as the same.
 /// - `execwarden.unshare` is present for an exec whose comm or executable
 ///   file name is `unshare`: the request in its argv, as
 ///   `UnshareCommandLine` parses it, with a one-line `summary`.
