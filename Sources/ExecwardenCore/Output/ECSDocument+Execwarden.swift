@@ -7,6 +7,7 @@ extension ECSDocumentWriter {
         writeParentFlags(event)
         writer.endObject()
         writeNamespaces(event)
+        writeUnshare(event)
         writer.beginObject("cgroup")
         writer.field("id", event.cgroupID)
         if !event.cgroupPath.isEmpty {
@@ -78,7 +79,35 @@ extension ECSDocumentWriter {
         writer.field("ipc", event.namespaceInode(.ipc))
         writer.field("net", event.namespaceInode(.net))
         writer.field("cgroup", event.namespaceInode(.cgroup))
+        writeNamespacesDifferingFromHost(event)
         writer.endObject()
+    }
+
+    /// Writes `differs_from_host.<kind>`: whether the exec's namespace is
+    /// not the host's. A kind is omitted when either inode is unknown: the
+    /// host's was unreadable, or the probe read 0 for the exec's.
+    private mutating func writeNamespacesDifferingFromHost(_ event: ExecEvent) {
+        guard host.namespaceInodes.contains(where: { $0 != nil }) else { return }
+        writer.beginObject("differs_from_host")
+        for kind in NamespaceKind.allCases {
+            let inode = event.namespaceInode(kind)
+            guard let hostInode = host.namespaceInode(kind), inode != 0 else { continue }
+            writer.field(Self.namespaceKey(kind), inode != hostInode)
+        }
+        writer.endObject()
+    }
+
+    /// Returns the key of a namespace kind under `execwarden.namespace`.
+    static func namespaceKey(_ kind: NamespaceKind) -> StaticString {
+        switch kind {
+        case .mnt: "mnt"
+        case .pid: "pid"
+        case .user: "user"
+        case .uts: "uts"
+        case .ipc: "ipc"
+        case .net: "net"
+        case .cgroup: "cgroup"
+        }
     }
 
     // MARK: Derived byte strings

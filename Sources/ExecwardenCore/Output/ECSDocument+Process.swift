@@ -87,19 +87,13 @@ extension ECSDocumentWriter {
     }
 
     private mutating func writeContainer(_ event: ExecEvent) {
-        guard let container = ContainerID(cgroupLeafName: Array(Self.leafName(event.cgroupPath))) else { return }
+        guard let container = ContainerID(cgroupPath: event.cgroupPath) else { return }
         writer.beginObject("container")
         writer.field("id", container.id)
         if let runtime = container.runtime {
             writer.field("runtime", runtime)
         }
         writer.endObject()
-    }
-
-    /// The last component of a cgroup path.
-    static func leafName(_ path: [UInt8]) -> ArraySlice<UInt8> {
-        let start = path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
-        return path[start...]
     }
 
     /// Writes `key: {"id": "<id>", "name": name}`, without the name when

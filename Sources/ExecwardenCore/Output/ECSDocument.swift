@@ -57,10 +57,16 @@ import Glibc
 ///   pid namespace. The parent's is omitted when the parent is outside it.
 /// - `process.entity_id` and `process.parent.entity_id` follow
 ///   `EntityIDScheme`.
-/// - `container.id` and `container.runtime` come from the leaf cgroup name
-///   as `ContainerID` describes.
+/// - `container.id` and `container.runtime` come from the cgroup path
+///   (today the leaf cgroup name) as `ContainerID` describes.
 /// - `execwarden.namespace.<kind>` are the namespace inode numbers, and
 ///   `execwarden.cgroup.id` and `.name` the leaf cgroup's id and name.
+/// - `execwarden.namespace.differs_from_host.<kind>` is true when the
+///   exec's namespace is not the host's (`HostInfo.namespaceInodes`). It
+///   is omitted when either inode is unknown, never reported as the same.
+/// - `execwarden.unshare` is present for an exec whose comm or executable
+///   file name is `unshare`: the request in its argv, as
+///   `UnshareCommandLine` parses it, with a one-line `summary`.
 ///
 /// - `host.id`, `host.boot.id` and each `host.os` field from os-release are
 ///   omitted when `HostInfo` could not read them.

@@ -19,6 +19,11 @@ public final class HostInfo: Sendable {
     /// `uname` machine, such as "x86_64" or "aarch64".
     public let architecture: String
     public let os: OSRelease
+    /// The inode numbers of the host's namespaces, indexed by
+    /// `NamespaceKind.rawValue`, as `readHostNamespaceInodes` finds them.
+    /// An entry is nil when no source could be read, so the comparison is
+    /// unknown.
+    public let namespaceInodes: [UInt32?]
     /// Messages about facts that could not be read during collection, for
     /// the caller to log.
     public let problems: [String]
@@ -26,16 +31,18 @@ public final class HostInfo: Sendable {
     private let clockOffset: Atomic<Int64>
 
     /// Creates host facts from given values, for tests and for callers
-    /// that collect them another way.
+    /// that collect them another way. A namespace missing from
+    /// `namespaceInodes` is unknown.
     public init(hostname: String, machineID: String, bootID: String, kernelRelease: String,
                 architecture: String, os: OSRelease, clockOffsetNanoseconds: Int64,
-                problems: [String] = []) {
+                namespaceInodes: [NamespaceKind: UInt32] = [:], problems: [String] = []) {
         self.hostname = hostname
         self.machineID = machineID
         self.bootID = bootID
         self.kernelRelease = kernelRelease
         self.architecture = architecture
         self.os = os
+        self.namespaceInodes = NamespaceKind.allCases.map { namespaceInodes[$0] }
         self.problems = problems
         clockOffset = Atomic(clockOffsetNanoseconds)
     }
@@ -57,11 +64,21 @@ public final class HostInfo: Sendable {
             problems.append("cannot read /etc/os-release or /usr/lib/os-release, so host.os fields other than type and kernel are omitted")
         }
         let names = kernelNames()
+        let namespaces = readHostNamespaceInodes()
+        if let problem = namespaces.problem {
+            problems.append(problem)
+        }
         return HostInfo(
             hostname: currentHostname(), machineID: machineID, bootID: bootID,
             kernelRelease: names.release, architecture: names.machine,
             os: OSRelease(parsing: osText ?? ""), clockOffsetNanoseconds: measureClockOffset(),
-            problems: problems)
+            namespaceInodes: namespaces.inodes, problems: problems)
+    }
+
+    /// Returns the host's inode number for a namespace kind, or nil when
+    /// it could not be read.
+    public func namespaceInode(_ kind: NamespaceKind) -> UInt32? {
+        namespaceInodes[kind.rawValue]
     }
 
     // MARK: Clock
