@@ -1,0 +1,47 @@
+import Glibc
+
+/// A sink on an inherited descriptor, normally stdout, written through
+/// `LineOutput`: whole lines, waiting for a slow pipe reader without
+/// blocking the sensor.
+///
+/// A closed reader (EPIPE) and a stop while blocked end the sensor; any
+/// other write failure, such as a full disk behind a redirect, loses the
+/// batch's remaining lines and the next batch tries again.
+public final class StreamSink: LineSink {
+    public let name: String
+    private let output: LineOutput
+    private var pending = 0
+
+    public init(name: String = "stdout", descriptor: Int32 = STDOUT_FILENO) {
+        self.name = name
+        output = LineOutput(descriptor: descriptor)
+    }
+
+    public func append(_ line: SensorLine) {
+        output.append(line: line.json)
+        pending += 1
+    }
+
+    public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
+        var result = SinkFlushResult()
+        let count = pending
+        pending = 0
+        let writtenBefore = output.linesWritten
+        do {
+            try output.flush(whileWaiting: whileWaiting)
+        } catch {
+            let written = Int(output.linesWritten - writtenBefore)
+            result.fail(from: written, count: count, because: "writing to \(name) failed: \(error)")
+            switch error {
+            case .readerClosed, .stoppedWhileBlocked:
+                result.stop = error
+            case .writeFailed:
+                break
+            }
+        }
+        return result
+    }
+
+    /// Does nothing: an inherited descriptor has no path to reopen.
+    public func reopen() {}
+}
