@@ -20,7 +20,10 @@ public struct FileSinkError: Error, CustomStringConvertible {
     public let errorNumber: Int32
 
     public var description: String {
-        "cannot open \(path) for appending: \(errnoText(errorNumber))"
+        if errorNumber == EINVAL {
+            return "cannot append to \(path): it is neither a regular file nor a character device"
+        }
+        return "cannot open \(path) for appending: \(errnoText(errorNumber))"
     }
 }
 
@@ -42,6 +45,7 @@ public final class FileSink: LineSink {
     private var lineEnds: [Int] = []
     private let reopenRequested = Atomic<Bool>(false)
     private var owner: (uid: uid_t, gid: gid_t)?
+    private var isRegularFile = true
 
     /// Opens (or creates) `path` for appending; throws when it cannot, so
     /// that a wrong path stops the sensor at startup.
@@ -62,7 +66,7 @@ public final class FileSink: LineSink {
     /// for a sensor that switches to an unprivileged user.
     public func setOwner(uid: uid_t, gid: gid_t) throws(FileSinkError) {
         owner = (uid, gid)
-        if descriptor >= 0 && fchown(descriptor, uid, gid) != 0 {
+        if descriptor >= 0 && isRegularFile && fchown(descriptor, uid, gid) != 0 {
             throw FileSinkError(path: path, errorNumber: errno)
         }
     }
@@ -134,13 +138,14 @@ public final class FileSink: LineSink {
     /// limit.
     private func needsRotation(before index: Int) -> Bool {
         let length = UInt64(lineEnds[index] - start(of: index))
-        return rotation.maximumBytes > 0 && size > 0 && size + length > rotation.maximumBytes
+        return isRegularFile && rotation.maximumBytes > 0 && size > 0
+            && size + length > rotation.maximumBytes
     }
 
     /// Returns the last line, from `first` on, that still fits in the file
     /// under the size limit; at least `first` itself.
     private func lastLineFitting(from first: Int) -> Int {
-        guard rotation.maximumBytes > 0, size < rotation.maximumBytes else {
+        guard isRegularFile, rotation.maximumBytes > 0, size < rotation.maximumBytes else {
             return lineEnds.count - 1
         }
         let base = start(of: first)
@@ -181,7 +186,7 @@ public final class FileSink: LineSink {
         size = fileStart + UInt64(start(of: whole) - first)
         if failure != nil {
             // A fragment of a line would join the next line written.
-            if offset > start(of: whole) && ftruncate(descriptor, off_t(size)) != 0 {
+            if offset > start(of: whole) && (!isRegularFile || ftruncate(descriptor, off_t(size)) != 0) {
                 closeFile()
             }
         }
@@ -190,9 +195,11 @@ public final class FileSink: LineSink {
 
     /// Opens the file for appending; returns the errno when that fails.
     /// O_NOFOLLOW keeps a symlink planted in the log directory from
-    /// redirecting a root-owned sensor's writes.
+    /// redirecting a root-owned sensor's writes, and O_NONBLOCK keeps a FIFO
+    /// from blocking the open.
     private func open() -> Int32? {
-        let opened = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
+        let opened = Glibc.open(path, flags, 0o600)
         guard opened >= 0 else { return errno }
         var status = stat()
         guard fstat(opened, &status) == 0 else {
@@ -200,11 +207,16 @@ public final class FileSink: LineSink {
             close(opened)
             return errorNumber
         }
-        guard status.st_mode & S_IFMT == S_IFREG else {
+        let type = status.st_mode & S_IFMT
+        // A FIFO could block the sensor; a device such as /dev/null is
+        // written but never rotated.
+        guard type == S_IFREG || type == S_IFCHR else {
             close(opened)
             return EINVAL
         }
-        if let owner, status.st_uid != owner.uid || status.st_gid != owner.gid {
+        isRegularFile = type == S_IFREG
+        _ = fcntl(opened, F_SETFL, O_WRONLY | O_APPEND)
+        if let owner, type == S_IFREG, status.st_uid != owner.uid || status.st_gid != owner.gid {
             _ = fchown(opened, owner.uid, owner.gid)
         }
         descriptor = opened

@@ -31,12 +31,15 @@ public final class StreamSink: LineSink {
             try output.flush(whileWaiting: whileWaiting)
         } catch {
             let written = Int(output.linesWritten - writtenBefore)
-            result.fail(from: written, count: count, because: "writing to \(name) failed: \(error)")
             switch error {
-            case .readerClosed, .stoppedWhileBlocked:
+            case .readerClosed:
+                result.fail(from: written, count: count, because: "the reader of \(name) closed it")
                 result.stop = error
-            case .writeFailed:
-                break
+            case .stoppedWhileBlocked:
+                result.fail(from: written, count: count, because: "stopped while \(name) was not being read")
+                result.stop = error
+            case .writeFailed(let errorNumber):
+                result.fail(from: written, count: count, because: "writing to \(name) failed: \(errnoText(errorNumber))")
             }
         }
         return result
