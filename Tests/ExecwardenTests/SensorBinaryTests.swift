@@ -150,6 +150,18 @@ final class RunningSensor: Sendable {
     }
 
     var standardError: String { errors.text.withLock { $0 } }
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits up to ten seconds for stderr to contain `text`.
+    func waitForError(containing text: String) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if standardError.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return standardError.contains(text)
+    }
 
     func lines(containing text: String) -> [String] {
         output.text.withLock { $0 }.split(separator: "\n").filter { $0.contains(text) }.map(String.init)
