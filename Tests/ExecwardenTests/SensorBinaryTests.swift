@@ -119,9 +119,9 @@ final class RunningSensor: Sendable {
     private let output = TextBuffer()
     private let errors = TextBuffer()
 
-    init(arguments: [String]) throws {
+    init(arguments: [String], executable: String = SensorBinaryTests.executable) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: SensorBinaryTests.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()

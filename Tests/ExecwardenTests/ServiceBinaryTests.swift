@@ -47,6 +47,29 @@ struct ServiceBinaryTests {
         #expect(sensor.standardError.contains("lost_ring_full=0"))
     }
 
+    @Test("CAP_BPF and CAP_PERFMON suffice")
+    func startsWithTwoCapabilities() async throws {
+        let directory = try SinkFixture.directory("caps")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let copy = "\(directory)/execwarden"
+        try FileManager.default.copyItem(atPath: SensorBinaryTests.executable, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        let sensor = try RunningSensor(arguments: [
+            "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=-all,+bpf,+perfmon",
+            "--bounding-set=-all,+bpf,+perfmon", copy,
+        ], executable: "/usr/bin/setpriv")
+        defer { sensor.stop() }
+        let fields = try Self.status("/proc/\(sensor.pid)/status")
+        #expect(fields["CapEff"] == "0000000000000000")
+        #expect(fields["NoNewPrivs"] == "1")
+
+        let marker = Shell.marker("caps")
+        try Shell.run("unshare --uts true \(marker)")
+        #expect(await sensor.lines(count: 1, containing: marker).count == 1)
+        #expect(sensor.stop() == 0)
+    }
+
     @Test("--user switches to nobody")
     func switchesUser() async throws {
         let directory = try SinkFixture.directory("user")
