@@ -88,7 +88,9 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         lossMonitor?.cancel()
         signalSources.forEach { $0.cancel() }
         runtime.stop()
-        runtime.writeStatistics(sensor.statistics)
+        if startupFailure == nil {
+            runtime.writeStatistics(sensor.statistics)
+        }
     }
 
     let names = rules.map { "\($0.rule.name) v\($0.rule.version)" }.joined(separator: ", ")
@@ -96,6 +98,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         try sensor.run(onReady: {
             do {
                 try runtime.dropPrivileges()
+                try runtime.startStatisticsFile(sensor: sensor)
             } catch {
                 startupFailure = error
                 sensor.stop()
@@ -106,7 +109,6 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
             statisticsTimer = startStatisticsTimer(
                 options.statisticsInterval, sensor: sensor, output: output)
             lossMonitor = LossMonitor(sensor: sensor)
-            runtime.startStatisticsFile(sensor: sensor)
             printError("execwarden: watching execs with \(rules.count) rule(s): \(names)")
         })
         if let startupFailure {

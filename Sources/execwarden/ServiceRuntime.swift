@@ -115,10 +115,15 @@ final class ServiceRuntime: @unchecked Sendable {
     }
 
     /// Writes the statistics file now and every `--stats-file-interval`
-    /// seconds.
-    func startStatisticsFile(sensor: Sensor) {
-        guard statisticsFile != nil else { return }
-        writeStatistics(sensor.statistics)
+    /// seconds. Throws when the first write fails, so that a wrong path
+    /// stops the sensor at startup; later failures are logged and retried.
+    func startStatisticsFile(sensor: Sensor) throws(UsageError) {
+        guard let statisticsFile else { return }
+        do {
+            try statisticsFile.write(PrometheusText.render(metrics(sensor.statistics).families))
+        } catch {
+            throw UsageError(description: "\(error)")
+        }
         let timer = DispatchSource.makeTimerSource(queue: .global())
         let interval = options.statisticsFileInterval
         timer.schedule(deadline: .now() + .seconds(interval), repeating: .seconds(interval))
@@ -131,11 +136,8 @@ final class ServiceRuntime: @unchecked Sendable {
     /// stderr once until a write succeeds again.
     func writeStatistics(_ statistics: SensorStatistics) {
         guard let statisticsFile else { return }
-        let metrics = SensorMetrics(
-            sensor: statistics, sinks: router.statistics,
-            undeliveredAlerts: router.undeliveredAlerts, startTime: startTime)
         do {
-            try statisticsFile.write(PrometheusText.render(metrics.families))
+            try statisticsFile.write(PrometheusText.render(metrics(statistics).families))
             if statisticsFailing.exchange(false, ordering: .relaxed) {
                 printError("execwarden: statistics file \(statisticsFile.path) is written again")
             }
@@ -147,6 +149,12 @@ final class ServiceRuntime: @unchecked Sendable {
     }
 
     private let statisticsFailing = Atomic<Bool>(false)
+
+    private func metrics(_ statistics: SensorStatistics) -> SensorMetrics {
+        SensorMetrics(
+            sensor: statistics, sinks: router.statistics, alertsByRule: router.alertsByRule,
+            undeliveredAlerts: router.undeliveredAlerts, startTime: startTime)
+    }
 
     func stop() {
         timer?.cancel()

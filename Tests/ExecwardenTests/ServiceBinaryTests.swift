@@ -218,6 +218,17 @@ struct ServiceBinaryTests {
         #expect(value("execwarden_records_received_total") == value("execwarden_kernel_records_sent_total"))
         #expect(text.contains(#"execwarden_output_lines_written_total{sink="stdout"}"#))
         #expect(text.contains(#"execwarden_kernel_records_lost_total{cause="ring_full"} 0"#))
+        #expect(text.contains(#"execwarden_rule_alerts_total{rule_id="d00f33e7-b57d-4023-9952-2db91b1767c4""#))
+    }
+
+    @Test("Unwritable statistics file fails at start")
+    func statisticsFileMissingDirectory() throws {
+        let outcome = try Shell.run(executable: SensorBinaryTests.executable, arguments: [
+            "--stats-file", "/tmp/service-no-such-dir/execwarden.prom",
+        ])
+        #expect(outcome.status == 1)
+        #expect(outcome.errorOutput.contains("/tmp/service-no-such-dir/execwarden.prom"))
+        #expect(outcome.errorOutput.split(separator: "\n").count == 1)
     }
 
     @Test("Syslog sink gets the alert")

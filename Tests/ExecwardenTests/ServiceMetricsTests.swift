@@ -38,8 +38,12 @@ struct PrometheusTextTests {
         sink.linesWritten = 5
         sink.linesFailed = 2
         sink.failing = true
+        let rules = [
+            RuleAlertCount(ruleID: "id-1", name: "First", alerts: 5),
+            RuleAlertCount(ruleID: "id-2", name: "Second \"quoted\"", alerts: 2),
+        ]
         let text = PrometheusText.render(
-            SensorMetrics(sensor: statistics, sinks: [sink], undeliveredAlerts: 1).families)
+            SensorMetrics(sensor: statistics, sinks: [sink], alertsByRule: rules, undeliveredAlerts: 1).families)
         let lines = Set(text.split(separator: "\n").map(String.init))
 
         #expect(lines.contains("execwarden_records_received_total 100"))
@@ -52,6 +56,8 @@ struct PrometheusTextTests {
         #expect(lines.contains(#"execwarden_output_lines_failed_total{sink="file:/var/log/a"} 2"#))
         #expect(lines.contains(#"execwarden_output_failing{sink="file:/var/log/a"} 1"#))
         #expect(lines.contains("execwarden_alerts_undelivered_total 1"))
+        #expect(lines.contains(#"execwarden_rule_alerts_total{rule_id="id-1",rule_name="First"} 5"#))
+        #expect(lines.contains(#"execwarden_rule_alerts_total{rule_id="id-2",rule_name="Second \"quoted\""} 2"#))
     }
 
     @Test("Every family has HELP and TYPE once")

@@ -243,6 +243,7 @@ struct OutputRouterTests {
         #expect(SinkFixture.contents("\(directory)/alerts.log") == "a1\ne1\n")
         #expect(SinkFixture.contents("\(directory)/events.log") == "e1\n")
         #expect(router.statistics.map(\.linesWritten) == [2, 1])
+        #expect(router.alertsByRule == [RuleAlertCount(ruleID: "rule-1", name: "Test Rule", alerts: 1)])
     }
 
     @Test("Alert written once is delivered")

@@ -3,6 +3,7 @@
 public struct SensorMetrics: Sendable {
     public var sensor: SensorStatistics
     public var sinks: [SinkStatistics]
+    public var alertsByRule: [RuleAlertCount]
     /// Alerts that no sink wrote, reported on stderr instead.
     public var undeliveredAlerts: UInt64
     /// Seconds since the Unix epoch when the sensor started.
@@ -10,18 +11,19 @@ public struct SensorMetrics: Sendable {
 
     public init(
         sensor: SensorStatistics, sinks: [SinkStatistics] = [],
-        undeliveredAlerts: UInt64 = 0, startTime: Double = 0
+        alertsByRule: [RuleAlertCount] = [], undeliveredAlerts: UInt64 = 0,
+        startTime: Double = 0
     ) {
         self.sensor = sensor
         self.sinks = sinks
+        self.alertsByRule = alertsByRule
         self.undeliveredAlerts = undeliveredAlerts
         self.startTime = startTime
     }
 
     /// Returns the metric families, named `execwarden_*`. A new counter is
     /// one more entry here; labelled counters build their samples in a loop.
-    // TODO: add a gauge for the ring's fill once the probe reports it, and
-    // label alerts by rule once SensorStatistics counts them per rule.
+    // TODO: add a gauge for the ring's fill once the probe reports it.
     public var families: [MetricFamily] {
         let kernel = sensor.kernel
         return [
@@ -52,6 +54,11 @@ public struct SensorMetrics: Sendable {
             MetricFamily(
                 name: "execwarden_alerts_total", help: "Alert lines produced.",
                 kind: .counter, value: sensor.alerts),
+            MetricFamily(
+                name: "execwarden_rule_alerts_total", help: "Alert lines produced, by rule.",
+                kind: .counter, samples: alertsByRule.map {
+                    .init(labels: [("rule_id", $0.ruleID), ("rule_name", $0.name)], value: Double($0.alerts))
+                }),
             MetricFamily(
                 name: "execwarden_uncertain_alerts_total",
                 help: "Alerts whose verdict depended on data past a capture limit.",

@@ -15,6 +15,13 @@ public struct SinkStatistics: Sendable, Equatable {
     }
 }
 
+/// Alert lines produced for one rule.
+public struct RuleAlertCount: Sendable, Equatable {
+    public var ruleID: String
+    public var name: String
+    public var alerts: UInt64
+}
+
 /// An alert line that no sink could write, reported so that it is never
 /// lost silently.
 public struct UndeliveredAlert {
@@ -47,6 +54,8 @@ public final class OutputRouter: @unchecked Sendable {
     /// logged again.
     private var reportedWarnings: [String?]
     private let undeliveredCount = Atomic<UInt64>(0)
+    /// Alerts per rule, in the order rules first alerted.
+    private let ruleCounts = Mutex<[RuleAlertCount]>([])
 
     /// Creates a router; a sink that appears in both lists, compared by
     /// identity, is written once per line. `report` receives failure and
@@ -76,6 +85,11 @@ public final class OutputRouter: @unchecked Sendable {
         counts.withLock { $0 }
     }
 
+    /// Alert lines emitted per rule, whether or not a sink wrote them.
+    public var alertsByRule: [RuleAlertCount] {
+        ruleCounts.withLock { $0 }
+    }
+
     /// Alerts that no sink wrote.
     public var undeliveredAlerts: UInt64 {
         undeliveredCount.load(ordering: .relaxed)
@@ -92,10 +106,21 @@ public final class OutputRouter: @unchecked Sendable {
                 appended[target] += 1
             }
             pendingAlerts.append((UndeliveredAlert(rule: rule, event: line.event), copies))
+            countAlert(for: rule)
         case .event:
             for target in eventTargets {
                 sinks[target].append(line)
                 appended[target] += 1
+            }
+        }
+    }
+
+    private func countAlert(for rule: RuleMetadata) {
+        ruleCounts.withLock { counts in
+            if let index = counts.firstIndex(where: { $0.ruleID == rule.ruleID }) {
+                counts[index].alerts += 1
+            } else {
+                counts.append(RuleAlertCount(ruleID: rule.ruleID, name: rule.name, alerts: 1))
             }
         }
     }
@@ -147,6 +172,8 @@ public final class OutputRouter: @unchecked Sendable {
             report("warning: \(name): \(warning)")
         }
         if lines > 0 { reportedWarnings[index] = result.warning }
+        // A stop is reported by the caller, and nothing is retried after it.
+        guard result.stop == nil else { return }
         if lost > 0 && !wasFailing {
             report("error: \(result.failure ?? "writing to \(name) failed"); counting lost lines and retrying with each batch")
         } else if lost == 0 && lines > 0 && wasFailing {
