@@ -11,11 +11,6 @@ int ew_set_no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-int ew_get_no_new_privs(void)
-{
-	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-}
-
 int ew_drop_bounding_capability(int capability)
 {
 	return prctl(PR_CAPBSET_DROP, capability, 0, 0, 0);

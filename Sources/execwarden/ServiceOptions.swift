@@ -1,6 +1,7 @@
 import ExecwardenCore
 
-/// Where a kind of line goes, as written after --alerts-to or --events-to.
+/// A destination for one kind of line, as written after --alerts-to or
+/// --events-to.
 enum SinkChoice: Hashable {
     case stdout
     case file(path: String)

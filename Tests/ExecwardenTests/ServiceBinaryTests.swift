@@ -18,7 +18,7 @@ struct ServiceBinaryTests {
         return fields
     }
 
-    /// Checks that every thread of `pid` holds no capability and has
+    /// Checks that every thread of `pid` has no capability and has
     /// no_new_privs.
     static func expectNoPrivileges(pid: Int32) throws {
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")

@@ -107,9 +107,12 @@ struct KernelPreflightTests {
     static func btf(strings: [String]) -> [UInt8] {
         var table: [UInt8] = [0]
         for string in strings { table += Array(string.utf8) + [0] }
-        var bytes: [UInt8] = [0x9F, 0xEB, 1, 0]
+        // Host byte order, as the kernel writes it.
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt16(0xEB9F)) { bytes += $0 }
+        bytes += [1, 0]
         for word in [24, 0, 0, 0, UInt32(table.count)] as [UInt32] {
-            withUnsafeBytes(of: word.littleEndian) { bytes += $0 }
+            withUnsafeBytes(of: word) { bytes += $0 }
         }
         return bytes + table
     }

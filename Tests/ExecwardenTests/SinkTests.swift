@@ -17,7 +17,7 @@ enum SinkFixture {
             executable: Array("/usr/bin/unshare".utf8))
     }
 
-    /// A line whose JSON is `text`.
+    /// Returns a line whose JSON is `text`.
     static func line(_ text: String, alert: Bool = false, pid: UInt32 = 4242) -> SensorLine {
         SensorLine(
             kind: alert ? .alert(rule: rule, verdict: .match) : .event,

@@ -9,9 +9,6 @@
 // children created afterwards).
 int ew_set_no_new_privs(void);
 
-// Reads no_new_privs of the calling thread: 1, 0, or -1 with errno.
-int ew_get_no_new_privs(void);
-
 // Removes `capability` from the bounding set of the calling thread.
 // Fails with EPERM without CAP_SETPCAP and EINVAL past the last capability.
 int ew_drop_bounding_capability(int capability);
@@ -30,9 +27,8 @@ int ew_set_group_ids(unsigned int gid);
 // Sets the real, effective and saved user id (setresuid(2)).
 int ew_set_user_ids(unsigned int uid);
 
-// Calls bpf(2) with an invalid command, so that the errno tells whether
-// the kernel has the system call: ENOSYS when it was built without
-// CONFIG_BPF_SYSCALL. Always returns -1.
+// Calls bpf(2) with an invalid command and always returns -1. The errno
+// is ENOSYS when the kernel was built without CONFIG_BPF_SYSCALL.
 int ew_probe_bpf_syscall(void);
 
 #endif

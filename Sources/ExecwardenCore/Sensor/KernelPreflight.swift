@@ -5,10 +5,10 @@ import Glibc
 /// that an unsuitable host gets one line naming the problem and the fix
 /// rather than a bare errno from libbpf.
 ///
-/// It checks, in this order: that the bpf() system call exists, that kernel
-/// lockdown is not in confidentiality mode (which forbids BPF programs to
-/// read kernel memory), that the kernel has BTF, and that its BTF describes
-/// the sched_process_exec tracepoint the probe attaches to.
+/// It checks, in this order, that the bpf() system call exists and that
+/// kernel lockdown is not in confidentiality mode, which forbids BPF
+/// programs to read kernel memory. Then it checks that the kernel has BTF
+/// and that this BTF describes the sched_process_exec tracepoint.
 public struct KernelPreflight: Sendable {
     public var btfPath = "/sys/kernel/btf/vmlinux"
     public var lockdownPath = "/sys/kernel/security/lockdown"
@@ -61,20 +61,21 @@ public struct KernelPreflight: Sendable {
     }
 
     /// Returns the string section of raw BTF, or nil when the header is
-    /// invalid. The header is: magic 0xEB9F (u16), version, flags, hdr_len,
-    /// type_off, type_len, str_off, str_len (u32), offsets counted from the
-    /// end of the header; in host byte order.
+    /// invalid. The header is a u16 magic 0xEB9F, u8 version and flags, then
+    /// u32 hdr_len, type_off, type_len, str_off and str_len, all in host
+    /// byte order. The offsets count from the end of the header.
     static func stringTable(ofBTF bytes: [UInt8]) -> ArraySlice<UInt8>? {
-        func word(_ offset: Int) -> Int {
-            Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+        guard bytes.count >= 24 else { return nil }
+        let (magic, headerLength, stringOffset, stringLength) = bytes.withUnsafeBytes { raw in
+            (raw.loadUnaligned(as: UInt16.self),
+             Int(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+             Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)),
+             Int(raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self)))
         }
-        guard bytes.count >= 24, bytes[0] == 0x9F, bytes[1] == 0xEB else { return nil }
-        let headerLength = word(4)
-        let (start, length) = (headerLength + word(16), word(20))
-        guard headerLength >= 24, start >= 0, length >= 0, start <= bytes.count,
-              length <= bytes.count - start else { return nil }
-        return bytes[start..<start + length]
+        let start = headerLength + stringOffset
+        guard magic == 0xEB9F, headerLength >= 24, start <= bytes.count,
+              stringLength <= bytes.count - start else { return nil }
+        return bytes[start..<start + stringLength]
     }
 
     /// True when `table`, a section of NUL-terminated strings, contains

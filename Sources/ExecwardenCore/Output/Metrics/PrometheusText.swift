@@ -32,7 +32,7 @@ public struct MetricFamily: Sendable, Equatable {
         self.samples = samples
     }
 
-    /// A family with one unlabelled sample.
+    /// Creates a family with one unlabelled sample.
     public init(name: String, help: String, kind: Kind, value: UInt64) {
         self.init(name: name, help: help, kind: kind, samples: [Sample(value: Double(value))])
     }

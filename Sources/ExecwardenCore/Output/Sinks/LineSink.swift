@@ -5,8 +5,8 @@ public struct SinkFlushResult: Sendable {
     /// Positions, in append order since the previous flush, of the lines
     /// that were not written whole. Ascending.
     public var failedLines: [Int] = []
-    /// What went wrong, with the path or socket and the errno, when some
-    /// line failed.
+    /// A description of the failure, with the path or socket and the
+    /// errno, when some line failed.
     public var failure: String?
     /// A problem that lost no line, such as a failed rotation.
     public var warning: String?

@@ -4,9 +4,9 @@ import Glibc
 /// `LineOutput`: whole lines, waiting for a slow pipe reader without
 /// blocking the sensor.
 ///
-/// A closed reader (EPIPE) and a stop while blocked end the sensor; any
+/// A closed reader (EPIPE) and a stop while blocked end the sensor. Any
 /// other write failure, such as a full disk behind a redirect, loses the
-/// batch's remaining lines and the next batch tries again.
+/// rest of the batch, and the next batch tries again.
 public final class StreamSink: LineSink {
     public let name: String
     private let output: LineOutput

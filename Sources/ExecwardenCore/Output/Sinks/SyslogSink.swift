@@ -112,7 +112,7 @@ public final class SyslogSink: LineSink {
             + "." + pad(time.tv_nsec / 1000, 6) + "Z"
     }
 
-    /// The host name as RFC 5424 allows it: printable ASCII without spaces,
+    /// Returns the host name as RFC 5424 allows it: printable ASCII without spaces,
     /// at most 255 bytes, or "-" when there is none.
     static func currentHostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
