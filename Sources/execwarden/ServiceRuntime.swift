@@ -8,6 +8,7 @@ import Synchronization
 final class ServiceRuntime: @unchecked Sendable {
     let router: OutputRouter
     private let options: ServiceOptions
+    private let user: UserAccount?
     private let fileSinks: [FileSink]
     private let statisticsFile: StatisticsFile?
     private let startTime: Double
@@ -17,6 +18,11 @@ final class ServiceRuntime: @unchecked Sendable {
     /// first that cannot be opened.
     init(options: ServiceOptions) throws(UsageError) {
         self.options = options
+        do {
+            user = try options.user.map(UserAccount.lookup)
+        } catch {
+            throw UsageError(description: "\(error)")
+        }
         var opened: [SinkChoice: any LineSink] = [:]
         var fileSinks: [FileSink] = []
         func sink(for choice: SinkChoice) throws(UsageError) -> any LineSink {
@@ -70,7 +76,6 @@ final class ServiceRuntime: @unchecked Sendable {
     /// every thread lost them. Call it before starting any other thread.
     func dropPrivileges() throws(UsageError) {
         do {
-            let user = try options.user.map(UserAccount.lookup)
             if let user {
                 for file in fileSinks { try setOwner(of: file, to: user) }
             }

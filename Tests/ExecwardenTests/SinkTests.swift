@@ -125,6 +125,18 @@ struct FileSinkTests {
         #expect(SinkFixture.mode(path) == 0o600)
     }
 
+    @Test("Unfinished last line is ended")
+    func endsPartialLine() throws {
+        let directory = try SinkFixture.directory("partial")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/alerts.log"
+        try Data("whole\npartial".utf8).write(to: URL(fileURLWithPath: path))
+        let sink = try FileSink(path: path)
+        sink.append(SinkFixture.line("next"))
+        #expect(sink.flush(whileWaiting: { true }).failedLines.isEmpty)
+        #expect(SinkFixture.contents(path) == "whole\npartial\nnext\n")
+    }
+
     @Test("Symlink and FIFO are rejected")
     func rejectsSymlinkAndFIFO() throws {
         let directory = try SinkFixture.directory("reject")

@@ -30,9 +30,10 @@ public struct FileSinkError: Error, CustomStringConvertible {
 /// Appends lines to a file created with mode 0600, rotating it by size and
 /// reopening it on request, so that logrotate can move it away.
 ///
-/// Lines never straddle two files, and a failed write never leaves part of
-/// a line behind: the file is cut back to its last whole line. After a
-/// failure, each flush opens the file again if needed and retries.
+/// Lines never straddle two files. After a failed write the file is cut
+/// back to its last whole line; should that fail too, the file is closed and
+/// the fragment gets a newline when it is reopened. After a failure, each
+/// flush opens the file again if needed and retries.
 public final class FileSink: LineSink {
     public let name: String
     public let path: String
@@ -198,7 +199,8 @@ public final class FileSink: LineSink {
     /// redirecting a root-owned sensor's writes, and O_NONBLOCK keeps a FIFO
     /// from blocking the open.
     private func open() -> Int32? {
-        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
+        // Read access lets endPartialLine look at the last byte.
+        let flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
         let opened = Glibc.open(path, flags, 0o600)
         guard opened >= 0 else { return errno }
         var status = stat()
@@ -215,13 +217,29 @@ public final class FileSink: LineSink {
             return EINVAL
         }
         isRegularFile = type == S_IFREG
-        _ = fcntl(opened, F_SETFL, O_WRONLY | O_APPEND)
+        _ = fcntl(opened, F_SETFL, O_APPEND)
         if let owner, type == S_IFREG, status.st_uid != owner.uid || status.st_gid != owner.gid {
             _ = fchown(opened, owner.uid, owner.gid)
         }
         descriptor = opened
         size = UInt64(status.st_size)
+        endPartialLine()
         return nil
+    }
+
+    /// Ends a line left unfinished in the file, by an earlier write whose
+    /// cut-back also failed or by another program, so that the next line
+    /// starts on a line of its own.
+    private func endPartialLine() {
+        guard isRegularFile, size > 0 else { return }
+        var last: UInt8 = 0
+        guard pread(descriptor, &last, 1, off_t(size - 1)) == 1, last != UInt8(ascii: "\n") else {
+            return
+        }
+        var newline = UInt8(ascii: "\n")
+        if Glibc.write(descriptor, &newline, 1) == 1 {
+            size += 1
+        }
     }
 
     private func closeFile() {

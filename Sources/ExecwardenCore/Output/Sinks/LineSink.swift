@@ -28,7 +28,8 @@ public struct SinkFlushResult: Sendable {
 /// The sensor calls `append` for each line of a batch of records, then
 /// `flush` once. A sink never throws: it reports the lines it could not
 /// write, and the caller counts them, logs and retries with the next batch.
-/// `append`, `flush` and `reopen` are called from the sensor's thread only.
+/// `append` and `flush` are called from the sensor's thread only; `reopen`
+/// may be called from any thread.
 public protocol LineSink: AnyObject {
     /// The sink as written on the command line, such as `file:/var/log/x`.
     var name: String { get }
@@ -41,8 +42,8 @@ public protocol LineSink: AnyObject {
     /// gives up when that returns false.
     func flush(whileWaiting: () -> Bool) -> SinkFlushResult
 
-    /// Closes and reopens the destination before the next write, so that a
-    /// renamed log file is replaced by a new one.
+    /// Requests that the destination be closed and reopened before the next
+    /// write, so that a renamed log file is replaced by a new one.
     func reopen()
 }
 

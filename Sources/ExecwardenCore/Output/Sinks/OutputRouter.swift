@@ -4,8 +4,8 @@ import Synchronization
 public struct SinkStatistics: Sendable, Equatable {
     public var name: String
     public var linesWritten: UInt64 = 0
-    /// Lines the sink could not write; each was retried nowhere else
-    /// unless another sink also took it.
+    /// Lines the sink could not write. A failed line is not written again
+    /// later.
     public var linesFailed: UInt64 = 0
     /// True while the sink's latest write failed.
     public var failing = false

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A socket that could not be reached.
 public struct SyslogSinkError: Error, CustomStringConvertible {
@@ -31,6 +32,7 @@ public final class SyslogSink: LineSink {
     private var messages: [[UInt8]] = []
     private let hostName: String
     private let processID = getpid()
+    private let reconnectRequested = Atomic<Bool>(false)
 
     /// Connects to `socketPath`; throws when that fails, so that a host
     /// without a syslog daemon is reported at startup.
@@ -51,8 +53,12 @@ public final class SyslogSink: LineSink {
         messages.append(message(for: line, at: timespec.now()))
     }
 
-    /// Reconnects before the next message.
+    /// Reconnects before the next message. May be called from any thread.
     public func reopen() {
+        reconnectRequested.store(true, ordering: .relaxed)
+    }
+
+    private func disconnect() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
     }
@@ -60,6 +66,9 @@ public final class SyslogSink: LineSink {
     public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
         var result = SinkFlushResult()
         defer { messages.removeAll(keepingCapacity: true) }
+        if reconnectRequested.exchange(false, ordering: .relaxed) {
+            disconnect()
+        }
         for index in messages.indices {
             if let errorNumber = send(messages[index], whileWaiting: whileWaiting) {
                 result.failedLines.append(index)
@@ -144,7 +153,7 @@ public final class SyslogSink: LineSink {
                 if poll(&entry, 1, 100) == 0 && !whileWaiting() { return errorNumber }
             case ECONNREFUSED, ENOTCONN, ENOENT, EPIPE:
                 if reconnected { return errorNumber }
-                reopen()
+                disconnect()
             default:
                 return errorNumber
             }
