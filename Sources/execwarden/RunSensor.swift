@@ -42,7 +42,12 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
             printError("execwarden: stdout is not open; run with stdout on a file, pipe or terminal")
             return 1
         }
-        _ = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        // Keep number 1 taken, so no sink or map lands on it.
+        let null = open("/dev/null", O_WRONLY)
+        if null >= 0 && null != STDOUT_FILENO {
+            dup2(null, STDOUT_FILENO)
+            close(null)
+        }
     }
     let runtime: ServiceRuntime
     do {

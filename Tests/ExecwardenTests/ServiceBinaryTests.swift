@@ -196,6 +196,25 @@ struct ServiceBinaryTests {
         #expect(SinkFixture.contents("\(directory)/err")?.contains("stdout was closed by its reader") == true)
     }
 
+    @Test("Closed stdout is fine without stdout sink")
+    func closedStdoutUnused() throws {
+        let directory = try SinkFixture.directory("no-stdout")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let marker = Shell.marker("no-stdout")
+        let outcome = try Shell.run("""
+            '\(SensorBinaryTests.executable)' --alerts-to 'file:\(directory)/alerts.log' >&- 2>'\(directory)/err' &
+            pid=$!
+            for i in $(seq 1 100); do grep -q 'watching execs' '\(directory)/err' && break; sleep 0.1; done
+            unshare --uts true \(marker)
+            for i in $(seq 1 100); do grep -q '\(marker)' '\(directory)/alerts.log' && break; sleep 0.1; done
+            kill -INT $pid
+            wait $pid
+            """)
+        #expect(outcome.status == 0)
+        #expect(SinkFixture.contents("\(directory)/alerts.log")?.contains(marker) == true)
+        #expect(SinkFixture.contents("\(directory)/err")?.contains("totals:") == true)
+    }
+
     @Test("Statistics file counts the run")
     func statisticsFile() async throws {
         let directory = try SinkFixture.directory("stats")
