@@ -185,13 +185,26 @@ public final class FileSink: LineSink {
             whole += 1
         }
         size = fileStart + UInt64(start(of: whole) - first)
-        if failure != nil {
-            // A fragment of a line would join the next line written.
-            if offset > start(of: whole) && (!isRegularFile || ftruncate(descriptor, off_t(size)) != 0) {
-                closeFile()
-            }
+        if failure != nil && offset > start(of: whole) {
+            cutFragment(length: offset - start(of: whole))
         }
         return (whole, failure)
+    }
+
+    /// Removes a fragment of a line, its last `length` bytes, from the file,
+    /// because it would join the next line written. Reads the file's size
+    /// rather than trusting `size`, which another program may have changed
+    /// (logrotate's copytruncate, for one). When that fails, it closes the
+    /// file, and reopening ends the fragment with a newline.
+    private func cutFragment(length: Int) {
+        var status = stat()
+        guard isRegularFile, fstat(descriptor, &status) == 0, status.st_size >= length,
+              ftruncate(descriptor, status.st_size - off_t(length)) == 0
+        else {
+            closeFile()
+            return
+        }
+        size = UInt64(status.st_size) - UInt64(length)
     }
 
     /// Opens the file for appending; returns the errno when that fails.
