@@ -31,9 +31,9 @@ public struct FileSinkError: Error, CustomStringConvertible {
 /// reopening it on request, so that logrotate can move it away.
 ///
 /// Lines never straddle two files. After a failed write the file is cut
-/// back to its last whole line; should that fail too, the file is closed and
-/// the fragment gets a newline when it is reopened. After a failure, each
-/// flush opens the file again if needed and retries.
+/// back to its last whole line. Should that fail too, the file is closed,
+/// and the fragment gets a newline when the file is reopened. After a
+/// failure, each flush opens the file again if needed and retries.
 public final class FileSink: LineSink {
     public let name: String
     public let path: String
