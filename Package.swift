@@ -25,9 +25,11 @@ let package = Package(
                 .linkedLibrary("z"),
             ]
         ),
+        // prctl(2) and capset(2) wrappers for dropping privileges.
+        .target(name: "CPrivilege"),
         .target(
             name: "ExecwardenCore",
-            dependencies: ["CExecwarden"]
+            dependencies: ["CExecwarden", "CPrivilege"]
         ),
         .executableTarget(
             name: "execwarden",

@@ -17,6 +17,7 @@ struct CommandLineOptions {
     /// Seconds between statistics lines on stderr; 0 prints them only at
     /// exit.
     var statisticsInterval = 0
+    var service = ServiceOptions()
 
     static let usage = """
         USAGE: execwarden [options]
@@ -45,7 +46,7 @@ struct CommandLineOptions {
           --ring-size BYTES      Sets both ring sizes.
           --stats-interval SEC   Print a statistics line on stderr every SEC
                                  seconds. Default 0: only at exit.
-          --list-rules           Print the built-in rules and exit.
+        \(ServiceOptions.usage)  --list-rules           Print the built-in rules and exit.
           -v, --verbose          Print libbpf's messages, including the
                                  verifier log when the kernel rejects the
                                  program, on stderr.
@@ -97,8 +98,13 @@ struct CommandLineOptions {
                 }
                 options.statisticsInterval = seconds
             default:
-                throw UsageError(description: "unknown option '\(argument)'")
+                guard try options.service.parse(argument, from: &remaining) else {
+                    throw UsageError(description: "unknown option '\(argument)'")
+                }
             }
+        }
+        if !options.service.eventSinks.isEmpty {
+            options.configuration.emitEvents = true
         }
         return options
     }

@@ -35,9 +35,31 @@ func listRules() -> Int32 {
 /// Runs the sensor until SIGINT or SIGTERM; returns the exit status.
 func runSensor(_ options: CommandLineOptions) -> Int32 {
     signal(SIGPIPE, SIG_IGN)
-    // Checked before the probe opens descriptors, which would take number 1.
-    guard fcntl(STDOUT_FILENO, F_GETFL) != -1 else {
-        printError("execwarden: stdout is not open; run with stdout on a file, pipe or terminal")
+    // Checked before the probe and the sinks open descriptors, which would
+    // take number 1.
+    if fcntl(STDOUT_FILENO, F_GETFL) == -1 {
+        guard !options.service.writesToStdout else {
+            printError("execwarden: stdout is not open; run with stdout on a file, pipe or terminal")
+            return 1
+        }
+        // Keep number 1 taken, so no sink or map lands on it.
+        let null = open("/dev/null", O_WRONLY)
+        if null >= 0 && null != STDOUT_FILENO {
+            dup2(null, STDOUT_FILENO)
+            close(null)
+        }
+    }
+    let runtime: ServiceRuntime
+    do {
+        runtime = try ServiceRuntime(options: options.service)
+    } catch {
+        printError("execwarden: \(error)")
+        return 1
+    }
+    do {
+        try KernelPreflight().check()
+    } catch {
+        printError(error.description)
         return 1
     }
 
@@ -53,28 +75,51 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     for problem in host.problems {
         printError("execwarden: warning: \(problem)")
     }
-    let output = LineOutput()
+    let output = runtime
     let sensor = Sensor(
         rules: rules, configuration: options.configuration, host: host,
         renderer: ECSRenderer(host: host),
-        emit: { line in output.append(line: line.json) },
-        flush: { keepWaiting in try output.flush(whileWaiting: keepWaiting) })
+        emit: { line in runtime.router.emit(line) },
+        flush: { keepWaiting in try runtime.router.flush(whileWaiting: keepWaiting) })
 
-    let signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
-    let statisticsTimer = startStatisticsTimer(
-        options.statisticsInterval, sensor: sensor, output: output)
-    let lossMonitor = LossMonitor(sensor: sensor)
+    // Started once privileges are dropped, because capabilities belong to
+    // each thread and these sources run on threads of their own.
+    var signalSources: [DispatchSourceSignal] = []
+    var statisticsTimer: DispatchSourceTimer?
+    var lossMonitor: LossMonitor?
+    var startupFailure: (any Error)?
     defer {
         statisticsTimer?.cancel()
-        lossMonitor.cancel()
+        lossMonitor?.cancel()
         signalSources.forEach { $0.cancel() }
+        runtime.stop()
+        if startupFailure == nil {
+            runtime.writeStatistics(sensor.statistics)
+        }
     }
 
     let names = rules.map { "\($0.rule.name) v\($0.rule.version)" }.joined(separator: ", ")
     do {
         try sensor.run(onReady: {
+            do {
+                try runtime.dropPrivileges()
+                try runtime.startStatisticsFile(sensor: sensor)
+            } catch {
+                startupFailure = error
+                sensor.stop()
+                return
+            }
+            signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
+            signalSources.append(runtime.reopenOnHangup())
+            statisticsTimer = startStatisticsTimer(
+                options.statisticsInterval, sensor: sensor, output: output)
+            lossMonitor = LossMonitor(sensor: sensor)
             printError("execwarden: watching execs with \(rules.count) rule(s): \(names)")
         })
+        if let startupFailure {
+            printError("execwarden: \(startupFailure)")
+            return 1
+        }
     } catch OutputError.readerClosed {
         printError("execwarden: stdout was closed by its reader; stopping")
         printStatistics(sensor.statistics, final: true, output: output)
@@ -116,7 +161,7 @@ private func stopOnSignals(_ signals: [Int32], sensor: Sensor) -> [DispatchSourc
 }
 
 private func startStatisticsTimer(
-    _ seconds: Int, sensor: Sensor, output: LineOutput
+    _ seconds: Int, sensor: Sensor, output: ServiceRuntime
 ) -> DispatchSourceTimer? {
     guard seconds > 0 else { return nil }
     let timer = DispatchSource.makeTimerSource(queue: .global())
@@ -127,7 +172,7 @@ private func startStatisticsTimer(
 }
 
 private func printStatistics(
-    _ statistics: SensorStatistics, final: Bool, output: LineOutput
+    _ statistics: SensorStatistics, final: Bool, output: ServiceRuntime
 ) {
     let kernel = statistics.kernel
     let label = final ? "totals" : "stats"
@@ -147,7 +192,7 @@ private func printStatistics(
             + " lost_no_scratch=\(kernel.noScratch)"
             + " lost_recursion=\(kernel.recursionMisses)"
             + " parent_args_not_kept=\(kernel.argsNotKept + kernel.processRecursionMisses)"
-            + " output_lost=\(output.linesLost)")
+            + " output_lost=\(output.linesFailed)")
 }
 
 /// Warns on stderr when records were lost in the kernel or failed

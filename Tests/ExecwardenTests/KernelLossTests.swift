@@ -48,7 +48,8 @@ struct KernelLossTests {
         #expect(sensor.stop() == 0)
 
         let totals = try #require(sensor.totals())
-        let lost = try #require(totals["lost_ring_full"]) + (totals["lost_no_scratch"] ?? 0)
+        let lost = try #require(totals["lost_events_ring_full"]) + (totals["lost_rules_ring_full"] ?? 0)
+            + (totals["lost_no_scratch"] ?? 0)
             + (totals["lost_recursion"] ?? 0)
         #expect(lost > 0)
         #expect(totals["records"] == totals["kernel_sent"])

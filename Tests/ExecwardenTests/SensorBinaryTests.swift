@@ -157,9 +157,9 @@ final class RunningSensor: Sendable {
     private let output = TextBuffer()
     private let errors = TextBuffer()
 
-    init(arguments: [String]) throws {
+    init(arguments: [String], executable: String = SensorBinaryTests.executable) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: SensorBinaryTests.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()
@@ -188,6 +188,18 @@ final class RunningSensor: Sendable {
     }
 
     var standardError: String { errors.text.withLock { $0 } }
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits up to ten seconds for stderr to contain `text`.
+    func waitForError(containing text: String) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if standardError.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return standardError.contains(text)
+    }
 
     func lines(containing text: String) -> [String] {
         output.text.withLock { $0 }.split(separator: "\n").filter { $0.contains(text) }.map(String.init)
