@@ -44,7 +44,7 @@ struct EQLCompiler {
             if isOptional { return .missing }
             throw EQLSyntaxError(
                 "unknown field \"\(name)\": the field catalog does not contain it. Write ?\(name) to read it as a field with no values",
-                at: position)
+                at: position, isUnsupported: true)
         }
         let reference = FieldReference(name: name, isOptional: isOptional)
         register(reference)

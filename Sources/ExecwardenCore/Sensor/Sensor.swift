@@ -13,6 +13,9 @@ public struct SensorConfiguration: Sendable {
     public var pollTimeoutMilliseconds: Int32 = 100
     /// What the probe lets through to user space in rule mode.
     public var prefilter = KernelPrefilter.everything
+    /// The window in which each rule raises at most its `max_signals`
+    /// alerts (100 when the rule sets none), or nil for no limit.
+    public var alertWindow: Duration? = .seconds(300)
 
     public init() {}
 }
@@ -30,6 +33,10 @@ public struct SensorStatistics: Sendable, Equatable {
     /// Records received after emitting failed, while the sensor stopped:
     /// counted, not evaluated.
     public var recordsDiscarded: UInt64 = 0
+    /// Matches that raised no alert because of their rule's rate limit.
+    public var alertsSuppressed: UInt64 = 0
+    /// Counts of each rule running now, in rule order.
+    public var rules: [RuleStatistics] = []
     /// The probe's own counters, including records lost in the kernel.
     public var kernel = ProbeCounters()
 
@@ -61,7 +68,11 @@ public final class Sensor: @unchecked Sendable {
     /// statistics and returns false once a stop was requested.
     public typealias Flush = (_ keepWaiting: () -> Bool) throws -> Void
 
-    private let rules: [CompiledRule]
+    /// The rules in the hot path, touched only by the polling thread.
+    private var rules: [ActiveRule]
+    /// A rule set handed to `replaceRules`, installed after the current
+    /// batch.
+    private let pendingRules = Mutex<PendingRules?>(nil)
     private let configuration: SensorConfiguration
     private let renderer: ECSRenderer
     private let emit: Emit
@@ -90,7 +101,7 @@ public final class Sensor: @unchecked Sendable {
         host: HostInfo, renderer: ECSRenderer,
         emit: @escaping Emit, flush: @escaping Flush = { _ in }
     ) {
-        self.rules = rules
+        self.rules = rules.map { ActiveRule($0, window: configuration.alertWindow) }
         self.configuration = configuration
         self.host = host
         self.renderer = renderer
@@ -105,6 +116,31 @@ public final class Sensor: @unchecked Sendable {
     /// Asks `run` to return after its current poll.
     public func stop() {
         stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Replaces the rules and the kernel prefilter as one step, between two
+    /// batches of records, keeping the counters and rate limits of rules
+    /// that stay. May be called from any thread; a set handed in before the
+    /// previous one was installed replaces it. `installed` runs on the
+    /// polling thread with nil, or with the error of updating the kernel
+    /// prefilter, in which case the probe lets every exec through.
+    public func replaceRules(
+        _ ruleSet: RuleSet, installed: @escaping @Sendable ((any Error)?) -> Void = { _ in }
+    ) {
+        pendingRules.withLock { $0 = PendingRules(ruleSet: ruleSet, installed: installed) }
+    }
+
+    private func install(_ pending: PendingRules, probe: AttachedProbe) {
+        rules = ActiveRule.replacing(rules, with: pending.ruleSet.rules, window: configuration.alertWindow)
+        let prefilter = configuration.emitEvents ? KernelPrefilter.everything : pending.ruleSet.prefilter
+        do {
+            try probe.setPrefilter(prefilter)
+            pending.installed(nil)
+        } catch {
+            try? probe.setPrefilter(.everything)
+            pending.installed(error)
+        }
+        shareCounts(probe)
     }
 
     /// Loads and attaches the probe, calls `onReady`, then handles records
@@ -157,6 +193,9 @@ public final class Sensor: @unchecked Sendable {
             emitError = nil
             throw error
         }
+        if let pending = pendingRules.withLock({ $0.take() }) {
+            install(pending, probe: probe)
+        }
         try flush { keepWaiting(probe) }
     }
 
@@ -177,6 +216,7 @@ public final class Sensor: @unchecked Sendable {
         if let kernel = try? probe.counters() {
             counts.kernel = kernel
         }
+        counts.rules = rules.map(\.statistics)
         let snapshot = counts
         statisticsLock.withLock { $0 = snapshot }
     }
@@ -202,15 +242,23 @@ public final class Sensor: @unchecked Sendable {
         let source = RecordFieldSource(record: record)
         var event: ExecEvent?
         do {
-            for rule in rules {
-                let verdict = rule.evaluate(source)
+            for index in rules.indices {
+                rules[index].statistics.evaluations += 1
+                let verdict = rules[index].rule.evaluate(source)
                 guard verdict != .noMatch else { continue }
+                rules[index].statistics.matches += 1
+                guard rules[index].rateLimit.admit(at: record.eventTimeNanoseconds) else {
+                    rules[index].statistics.suppressed += 1
+                    counts.alertsSuppressed += 1
+                    continue
+                }
+                let metadata = rules[index].rule.metadata
                 let decoded = event ?? ExecEvent(record: record)
                 event = decoded
                 let json = renderer.renderAlert(
-                    decoded, rule: rule.metadata, uncertain: verdict == .uncertain)
+                    decoded, rule: metadata, uncertain: verdict == .uncertain)
                 try emit(SensorLine(
-                    kind: .alert(rule: rule.metadata, verdict: verdict),
+                    kind: .alert(rule: metadata, verdict: verdict),
                     json: json, event: decoded))
                 counts.alerts += 1
                 if verdict == .uncertain { counts.uncertainAlerts += 1 }
