@@ -18,20 +18,6 @@ func printError(_ message: String) {
     }
 }
 
-/// Prints each built-in rule with its id, version and query.
-func listRules() -> Int32 {
-    do {
-        for rule in try BuiltinRules.load() {
-            print("\(rule.ruleID)  v\(rule.version)  \(rule.severity.rawValue)  \(rule.name)")
-            print("  " + rule.query.split(separator: "\n").joined(separator: "\n  "))
-        }
-        return 0
-    } catch {
-        printError("execwarden: built-in rules are invalid: \(error)")
-        return 1
-    }
-}
-
 /// Runs the sensor until SIGINT or SIGTERM; returns the exit status.
 func runSensor(_ options: CommandLineOptions) -> Int32 {
     signal(SIGPIPE, SIG_IGN)
@@ -41,13 +27,17 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         return 1
     }
 
-    let rules: [CompiledRule]
-    do {
-        rules = try BuiltinRules.compiled()
-    } catch {
-        printError("execwarden: built-in rules are invalid: \(error)")
+    let ruleSet = loadRuleSet(options)
+    let found = problems(of: ruleSet)
+    guard found.isEmpty else {
+        found.forEach { printError("execwarden: \($0)") }
+        printError("execwarden: not started; run 'execwarden rules check PATH' for details")
         return 1
     }
+    reportRuleSet(ruleSet)
+    let rules = ruleSet.rules
+    var configuration = options.configuration
+    configuration.prefilter = configuration.emitEvents ? .everything : ruleSet.prefilter
 
     let host = HostInfo.current()
     for problem in host.problems {
@@ -55,12 +45,13 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     }
     let output = LineOutput()
     let sensor = Sensor(
-        rules: rules, configuration: options.configuration, host: host,
+        rules: rules, configuration: configuration, host: host,
         renderer: ECSRenderer(host: host),
         emit: { line in output.append(line: line.json) },
         flush: { keepWaiting in try output.flush(whileWaiting: keepWaiting) })
 
     let signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
+        + [reloadOnHangup(options, sensor: sensor)]
     let statisticsTimer = startStatisticsTimer(
         options.statisticsInterval, sensor: sensor, output: output)
     let lossMonitor = LossMonitor(sensor: sensor)
@@ -138,11 +129,13 @@ private func printStatistics(
             + " uncertain_alerts=\(statistics.uncertainAlerts)"
             + " events=\(statistics.eventsEmitted)"
             + " discarded=\(statistics.recordsDiscarded)"
+            + " suppressed=\(statistics.alertsSuppressed)"
             + " kernel_sent=\(kernel.sent)"
             + " lost_ring_full=\(kernel.ringFull)"
             + " lost_no_scratch=\(kernel.noScratch)"
             + " lost_recursion=\(kernel.recursionMisses)"
             + " output_lost=\(output.linesLost)")
+    printRuleStatistics(statistics.rules, label: label)
 }
 
 /// Warns on stderr when records were lost in the kernel or failed
@@ -153,6 +146,7 @@ private final class LossMonitor: @unchecked Sendable {
     /// Touched only on the timer's queue.
     private var reportedLost: UInt64 = 0
     private var reportedInvalid: UInt64 = 0
+    private var reportedSuppressed: [String: UInt64] = [:]
     private var lastWarning: ContinuousClock.Instant?
 
     init(sensor: Sensor) {
@@ -187,6 +181,9 @@ private final class LossMonitor: @unchecked Sendable {
                 "execwarden: warning: \(invalid - reportedInvalid) exec records failed validation"
                     + " and were skipped; the BPF object and the loader may be out of step")
             reportedInvalid = invalid
+            warned = true
+        }
+        if warnSuppressed(statistics.rules, reported: &reportedSuppressed) {
             warned = true
         }
         return warned

@@ -123,16 +123,18 @@ private struct RuleSetBuilder {
     }
 
     mutating func add(_ rule: DetectionRule, origin: RuleOrigin) {
+        // The category is checked first, so that a rule on file events is
+        // reported as such rather than for its first file field.
+        if let category = (try? EQLParser.parse(rule.query))?.eventCategory, category != "process" {
+            skip(origin, rule.ruleID, rule.name, .unsupported(
+                "the query selects \(category) events, but the sensor reports only process events"))
+            return
+        }
         let compiled: CompiledRule
         do {
             compiled = try rule.compile(catalog: catalog)
         } catch {
             skip(origin, rule.ruleID, rule.name, Self.problem(error))
-            return
-        }
-        if let category = compiled.query.eventCategory, category != "process" {
-            skip(origin, rule.ruleID, rule.name, .unsupported(
-                "the query selects \(category) events, but the sensor reports only process events"))
             return
         }
         let handle = PrefilterDerivation.handle(for: compiled.query)
