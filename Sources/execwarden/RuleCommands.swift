@@ -104,7 +104,7 @@ func reloadOnHangup(_ options: CommandLineOptions, sensor: Sensor) -> DispatchSo
             for problem in found {
                 printError("execwarden: reload: \(problem)")
             }
-            printError("execwarden: reload failed; the previous rules keep running")
+            printError("execwarden: reload failed, so the previous rules keep running")
             return
         }
         reportRuleSet(ruleSet)

@@ -53,10 +53,11 @@ public enum BuiltinRules {
         """#
 
     /// A later revision of the same rule, as in elastic/detection-rules
-    /// with `updated_date` 2025/12/23: it also accepts `event.action`
-    /// `start`, regroups the exclusions so that the parent names `java` and
-    /// `zz-proxmox-boot` only cancel the snap exclusion, and excludes
-    /// parents whose arguments match `like` patterns.
+    /// with `updated_date` 2025/12/23, with its query unchanged. It also
+    /// accepts `event.action` `start`. Its exclusions are regrouped, so the
+    /// parent names `java` and `zz-proxmox-boot` only cancel the snap
+    /// exclusion, and it excludes parents whose arguments match `like`
+    /// patterns.
     // NOTE: version 10 is assumed; the version lock seen for this rule
     // stops at 9, so the number Kibana shows for this revision may differ.
     public static let namespaceManipulationUsingUnshareParentArgs = #"""

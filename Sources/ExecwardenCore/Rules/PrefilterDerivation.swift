@@ -49,8 +49,8 @@ enum PrefilterDerivation {
         }
     }
 
-    /// A condition whose truth is known for every exec: false never alerts,
-    /// true or unknown gives no handle.
+    /// Returns the handle of a condition whose truth is the same for every
+    /// exec: false never alerts, and true or unknown gives no handle.
     private static func constantHandle(_ truth: Truth, what: String) -> PrefilterHandle {
         truth == .false ? .never : .none(reason: "\(what) holds for every exec")
     }
@@ -105,8 +105,8 @@ enum PrefilterDerivation {
 
     // MARK: - Names
 
-    /// The file names a value passing `test` can have, or nil when they
-    /// are not a finite set.
+    /// Returns the file names a value passing `test` can have, or nil when
+    /// they are not a finite set.
     private static func executableNames(_ test: ValueTest) -> Set<[UInt8]>? {
         switch test {
         case .equalsAny(let strings), .equalsAnyIgnoringCase(let strings):
@@ -123,8 +123,8 @@ enum PrefilterDerivation {
         }
     }
 
-    /// The comm names a value passing `test` can have, or nil when they are
-    /// not a finite set.
+    /// Returns the comm names a value passing `test` can have, or nil when
+    /// they are not a finite set.
     private static func processNames(_ test: ValueTest) -> Set<[UInt8]>? {
         switch test {
         case .equalsAny(let strings), .equalsAnyIgnoringCase(let strings):
@@ -141,8 +141,8 @@ enum PrefilterDerivation {
         }
     }
 
-    /// The file name every value matching `pattern` has, or nil when the
-    /// pattern leaves it open. The file name is fixed when the text after
+    /// Returns the file name every value matching `pattern` has, or nil
+    /// when the pattern leaves it open. The file name is fixed when the text after
     /// the pattern's last wildcard contains a `/`: a matching value ends
     /// with that text, so its last component is the part after that `/`.
     /// `*` and `?` match `/` too, so nothing before that text counts.
@@ -167,15 +167,15 @@ enum PrefilterDerivation {
 
     private static let slash = UInt8(ascii: "/")
 
-    /// The lowercased last component of a path: the bytes after its last
-    /// `/`, or the whole path without one.
+    /// Returns the lowercased last component of a path: the bytes after its
+    /// last `/`, or the whole path when it has none.
     static func fileName(_ path: [UInt8]) -> [UInt8] {
         let start = path.lastIndex(of: slash).map { $0 + 1 } ?? 0
         return ByteText.foldCase(Array(path[start...]))
     }
 
-    /// A comm as the kernel prefilter compares it: lowercased and cut to
-    /// 15 bytes.
+    /// Returns a comm as the kernel prefilter compares it: lowercased and
+    /// cut to 15 bytes.
     static func processName(_ name: [UInt8]) -> [UInt8] {
         ByteText.foldCase(Array(name.prefix(KernelPrefilter.maximumProcessNameLength)))
     }
@@ -192,8 +192,8 @@ enum ExecConstants {
         .hostOSType: "linux",
     ]
 
-    /// The truth of `condition`, a test or predicate on `field`, for every
-    /// exec, or nil when `field` varies from exec to exec.
+    /// Returns the truth of `condition`, a test or predicate on `field`,
+    /// for every exec, or nil when `field` varies from exec to exec.
     static func truth(of condition: CompiledCondition, field: FieldReference) -> Truth? {
         guard let execField = field.execField, values[execField] != nil else { return nil }
         return condition.evaluate(ConstantSource())

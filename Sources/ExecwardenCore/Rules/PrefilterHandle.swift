@@ -1,5 +1,5 @@
-/// What an exec must have for one rule to alert on it, in the terms the
-/// kernel prefilter checks: the executable's file name or the comm.
+/// The names an exec must have for one rule to alert on it, in the terms
+/// the kernel prefilter checks: the executable's file name or the comm.
 public enum PrefilterHandle: Hashable, Sendable {
     /// The rule can alert only on an exec whose executable file name is in
     /// `executableNames` or whose comm is in `processNames`. Names are
@@ -26,9 +26,9 @@ public enum PrefilterHandle: Hashable, Sendable {
 }
 
 extension KernelPrefilter {
-    /// The prefilter that lets through every exec any of `handles` may
-    /// alert on: the union of their names, or everything when one has no
-    /// handle.
+    /// Creates the prefilter that lets through every exec any of `handles`
+    /// may alert on: the union of their names, or every exec when one has
+    /// no handle.
     public init(handles: some Sequence<PrefilterHandle>) {
         self.init()
         for handle in handles {
@@ -46,7 +46,8 @@ extension KernelPrefilter {
         }
     }
 
-    /// The longest comm the kernel keeps, without its terminating zero.
+    /// The maximum comm length the kernel keeps, without its terminating
+    /// zero.
     public static let maximumProcessNameLength = 15
 
     /// Applies the kernel's check in user space: passes when `passAll` is

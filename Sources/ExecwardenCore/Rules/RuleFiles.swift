@@ -1,7 +1,7 @@
 import Foundation
 
-/// Where a rule was read from: a file, with the line for a rule in an
-/// NDJSON export, or the built-in rules.
+/// The source of a rule: a file, with the line for a rule in an NDJSON
+/// export, or the built-in rules.
 public struct RuleOrigin: Hashable, Sendable, CustomStringConvertible {
     public let path: String
     /// The 1-based line of an NDJSON export, or nil for a file holding one

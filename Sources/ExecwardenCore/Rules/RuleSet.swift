@@ -36,7 +36,7 @@ public struct SkippedRule: Sendable, Hashable, CustomStringConvertible {
 public struct RuleSet: Sendable {
     public let loaded: [LoadedRule]
     public let skipped: [SkippedRule]
-    /// What the probe must let through for these rules.
+    /// The prefilter the probe needs for these rules.
     public let prefilter: KernelPrefilter
 
     public var rules: [CompiledRule] { loaded.map(\.rule) }
@@ -51,8 +51,8 @@ public struct RuleSet: Sendable {
 
     /// Reads, compiles and checks the rules in `paths` (files or
     /// directories), after the built-in rules when `includeBuiltins` is set.
-    /// Never throws: every rule or file that cannot be loaded is listed in
-    /// `skipped` with its origin and reason.
+    /// Every rule or file that cannot be loaded is listed in `skipped` with
+    /// its origin and reason.
     ///
     /// Skipped as unsupported: rules of another type or language, rules
     /// disabled in Kibana, queries on events other than process events,
@@ -176,7 +176,8 @@ private struct RuleSetBuilder {
         }
     }
 
-    /// The rule's own members, also inside a saved object's `attributes`.
+    /// Returns the rule's own members, also from inside a saved object's
+    /// `attributes`.
     private static func ruleMembers(_ value: JSONValue) -> [String: JSONValue]? {
         guard case .object(let members) = value else { return nil }
         if members["rule_id"] == nil, case .object(let attributes)? = members["attributes"] {
