@@ -27,6 +27,9 @@ func reportRuleSet(_ ruleSet: RuleSet) {
         printError("execwarden: skipped \(skipped)")
     }
     for loaded in ruleSet.loaded {
+        for warning in loaded.warnings {
+            printError("execwarden: warning: \(label(loaded.rule)) from \(loaded.origin): \(warning)")
+        }
         if case .none(let reason) = loaded.handle {
             printError(
                 "execwarden: note: \(label(loaded.rule)) from \(loaded.origin) gives the kernel prefilter no handle"
@@ -42,6 +45,9 @@ func checkRules(_ paths: [String]) -> Int32 {
     let ruleSet = RuleSet.load(paths: paths, includeBuiltins: false)
     for loaded in ruleSet.loaded {
         print("load  \(loaded.origin): \(label(loaded.rule)): \(describe(loaded.handle))")
+        for warning in loaded.warnings {
+            print("      warning: \(warning)")
+        }
     }
     for skipped in ruleSet.skipped {
         print("\(skipped.isInvalid ? "error" : "skip ")  \(skipped)")

@@ -129,6 +129,39 @@ private func ruleJSON(id: String, query: String, version: Int = 1, extra: String
             executableNames: [Array("unshare".utf8)], processNames: [Array("nc".utf8)]))
     }
 
+    @Test func exportExtrasAreNamed() throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let withExceptions = ruleJSON(
+            id: "a", query: #"process where process.name == "nc""#,
+            extra: #", "exceptions_list": [{"id": "l1", "list_id": "l1", "type": "detection"}]"#)
+        try directory.write("export.ndjson", [
+            withExceptions,
+            #"{"list_id": "l1", "type": "detection", "name": "Exceptions", "namespace_type": "single"}"#,
+            #"{"item_id": "i1", "list_id": "l1", "type": "simple", "entries": []}"#,
+        ].joined(separator: "\n"))
+        try directory.write("tag.json", #"{"type": "tag", "id": "t", "attributes": {"name": "Linux"}}"#)
+
+        let ruleSet = RuleSet.load(paths: [directory.path], includeBuiltins: false)
+        #expect(ruleSet.loaded.count == 1)
+        #expect(ruleSet.loaded.first?.warnings == [
+            "its 1 exception list(s) are not applied, so it may alert where Kibana would not",
+        ])
+        #expect(ruleSet.invalid.isEmpty)
+        #expect(ruleSet.skipped.map(\.origin.description) == [
+            directory.path + "/export.ndjson:2", directory.path + "/export.ndjson:3", directory.path + "/tag.json",
+        ])
+        #expect(ruleSet.skipped.last?.reason == "a saved object of type tag, not a rule")
+    }
+
+    @Test func objectWithoutRuleIDIsInvalid() throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        try directory.write("a.json", #"{"name": "x", "type": "eql", "query": "process where true"}"#)
+        let ruleSet = RuleSet.load(paths: [directory.path], includeBuiltins: false)
+        #expect(ruleSet.invalid.first?.reason == #"missing required key "rule_id""#)
+    }
+
     @Test func optionalUnknownFieldLoads() throws {
         let directory = try ScratchDirectory()
         defer { directory.remove() }

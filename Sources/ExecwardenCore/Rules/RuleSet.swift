@@ -6,6 +6,9 @@ public struct LoadedRule: Sendable {
     public let rule: CompiledRule
     public let origin: RuleOrigin
     public let handle: PrefilterHandle
+    /// What the sensor leaves out of the rule as Kibana runs it, such as
+    /// its exception lists.
+    public let warnings: [String]
 }
 
 /// A rule that was not loaded, and why.
@@ -108,6 +111,10 @@ private struct RuleSetBuilder {
         case .success(let parsed):
             value = parsed
         }
+        if let problem = Self.notARule(value) {
+            skip(document.origin, nil, nil, problem)
+            return
+        }
         let members = Self.ruleMembers(value)
         let ruleID = members?["rule_id"].flatMap(Self.string)
         let name = members?["name"].flatMap(Self.string)
@@ -115,14 +122,19 @@ private struct RuleSetBuilder {
             skip(document.origin, ruleID, name, .unsupported("the rule is disabled in Kibana"))
             return
         }
+        var warnings: [String] = []
+        if case .array(let lists)? = members?["exceptions_list"], !lists.isEmpty {
+            warnings.append(
+                "its \(lists.count) exception list(s) are not applied, so it may alert where Kibana would not")
+        }
         do {
-            add(try DetectionRule(document: value), origin: document.origin)
+            add(try DetectionRule(document: value), origin: document.origin, warnings: warnings)
         } catch {
             skip(document.origin, error.ruleID ?? ruleID, error.ruleName ?? name, Self.problem(error))
         }
     }
 
-    mutating func add(_ rule: DetectionRule, origin: RuleOrigin) {
+    mutating func add(_ rule: DetectionRule, origin: RuleOrigin, warnings: [String] = []) {
         // The category is checked first, so that a rule on file events is
         // reported as such rather than for its first file field.
         if let category = (try? EQLParser.parse(rule.query))?.eventCategory, category != "process" {
@@ -150,7 +162,7 @@ private struct RuleSetBuilder {
             return
         }
         origins[key] = origin
-        loaded.append(LoadedRule(rule: compiled, origin: origin, handle: handle))
+        loaded.append(LoadedRule(rule: compiled, origin: origin, handle: handle, warnings: warnings))
     }
 
     private mutating func skip(_ origin: RuleOrigin, _ ruleID: String?, _ name: String?, _ problem: RuleLoadProblem) {
@@ -174,6 +186,20 @@ private struct RuleSetBuilder {
         case .invalidJSON, .missingKey, .invalidValue, .invalidQuery:
             return .invalid(bare)
         }
+    }
+
+    /// Recognizes the other objects found beside rules: the exception lists
+    /// and list items of a Kibana export, and saved objects of other types.
+    /// Returns nil for anything that may be a rule.
+    private static func notARule(_ value: JSONValue) -> RuleLoadProblem? {
+        guard case .object(let members) = value, members["rule_id"] == nil else { return nil }
+        if members["list_id"] != nil {
+            return .unsupported("an exception list or list item, not a rule (the sensor does not apply exceptions)")
+        }
+        if case .string(let type)? = members["type"], members["attributes"] != nil, type != "security-rule" {
+            return .unsupported("a saved object of type \(type), not a rule")
+        }
+        return nil
     }
 
     /// Returns the rule's own members, also from inside a saved object's
