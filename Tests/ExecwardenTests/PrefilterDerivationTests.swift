@@ -168,7 +168,7 @@ struct RandomExec: CustomStringConvertible {
             parentComm: comms.randomElement(using: &generator)!)
     }
 
-    func record() -> [UInt8] {
+    func record(flags: RecordFlags = []) -> [UInt8] {
         var builder = RecordBuilder()
         builder.setArguments(args.map { Array($0.utf8) })
         if let executable {
@@ -178,6 +178,7 @@ struct RandomExec: CustomStringConvertible {
             builder.header.flags = RecordFlags.executablePseudo.rawValue
         }
         builder.header.parent_executable = builder.append(Array(parentExecutable.utf8))
+        builder.header.flags |= flags.rawValue
         Self.setComm(&builder.header.comm, comm)
         Self.setComm(&builder.header.parent_comm, parentComm)
         return builder.bytes()
@@ -310,5 +311,67 @@ enum RandomCondition {
                 #expect(!alerted || admitted, "rules \(start)..<\(start + 12), exec \(exec)")
             }
         }
+    }
+}
+
+@Suite struct RuleDispatchTests {
+    /// For random sets of a dozen rules and random records, including
+    /// records with a truncated executable path, evaluating only the
+    /// dispatched candidates gives the same alerts as evaluating every rule.
+    @Test func candidatesGiveSameAlertsAsAllRules() throws {
+        var generator = SeededGenerator(state: 0x5EED_0006)
+        let execs = (0..<60).map { _ in RandomExec.random(using: &generator) }
+        let records = execs.flatMap { [$0.record(), $0.record(flags: .executableTruncated)] }
+        var (alerts, skippedEvaluations) = (0, 0)
+
+        for _ in 0..<40 {
+            var queries: [CompiledQuery] = []
+            while queries.count < 12 {
+                let text = "process where " + RandomCondition.condition(depth: 2, using: &generator)
+                if let query = try? CompiledQuery(text, catalog: .sensor) { queries.append(query) }
+            }
+            var dispatch = RuleDispatch(handles: queries.map(PrefilterDerivation.handle(for:)))
+            for record in records {
+                try record.withUnsafeBytes { raw in
+                    let parsed = try ExecRecord(bytes: raw)
+                    let source = RecordFieldSource(record: parsed)
+                    let expected = queries.indices.filter { queries[$0].evaluate(source) != .noMatch }
+                    var candidates: [Int] = []
+                    dispatch.forEachCandidate(
+                        executable: RuleDispatch.executableName(of: parsed), comm: parsed.comm
+                    ) { candidates.append($0) }
+                    let found = candidates.filter { queries[$0].evaluate(source) != .noMatch }
+                    #expect(found == expected, "records with executable \(String(decoding: parsed.executable, as: UTF8.self))")
+                    #expect(candidates == candidates.sorted())
+                    alerts += expected.count
+                    skippedEvaluations += queries.count - candidates.count
+                }
+            }
+        }
+        #expect(alerts >= 500)
+        #expect(skippedEvaluations >= 5000)
+    }
+
+    @Test func truncatedPathMakesEveryRuleACandidate() throws {
+        var dispatch = RuleDispatch(handles: [
+            .names(executableNames: names("unshare"), processNames: []), .never,
+        ])
+        var candidates: [Int] = []
+        dispatch.forEachCandidate(executable: .unknown, comm: UnsafeRawBufferPointer(start: nil, count: 0)) {
+            candidates.append($0)
+        }
+        #expect(candidates == [0, 1])
+    }
+
+    @Test func memfdMatchesOnlyByComm() throws {
+        var dispatch = RuleDispatch(handles: [
+            .names(executableNames: names("x"), processNames: []),
+            .names(executableNames: [], processNames: names("x")),
+        ])
+        var candidates: [Int] = []
+        Array("X".utf8).withUnsafeBytes { comm in
+            dispatch.forEachCandidate(executable: .absent, comm: comm) { candidates.append($0) }
+        }
+        #expect(candidates == [1])
     }
 }

@@ -6,8 +6,8 @@ public struct LoadedRule: Sendable {
     public let rule: CompiledRule
     public let origin: RuleOrigin
     public let handle: PrefilterHandle
-    /// What the sensor leaves out of the rule as Kibana runs it, such as
-    /// its exception lists.
+    /// Differences from the rule as Kibana runs it, such as exception lists
+    /// the sensor does not apply.
     public let warnings: [String]
 }
 

@@ -4,7 +4,9 @@ public struct RuleStatistics: Sendable, Equatable {
     public let ruleID: String
     public let name: String
     public let version: Int
-    /// Records the rule was evaluated on.
+    /// Records the rule was evaluated on: those whose executable file name
+    /// or comm fits the rule's prefilter handle, or every record for a rule
+    /// without a handle.
     public var evaluations: UInt64 = 0
     /// Evaluations that matched or were uncertain, alerted or not.
     public var matches: UInt64 = 0

@@ -70,6 +70,8 @@ public final class Sensor: @unchecked Sendable {
 
     /// The rules in the hot path, touched only by the polling thread.
     private var rules: [ActiveRule]
+    /// Picks the rules to evaluate on each record.
+    private var dispatch: RuleDispatch
     /// A rule set handed to `replaceRules`, installed after the current
     /// batch.
     private let pendingRules = Mutex<PendingRules?>(nil)
@@ -102,6 +104,7 @@ public final class Sensor: @unchecked Sendable {
         emit: @escaping Emit, flush: @escaping Flush = { _ in }
     ) {
         self.rules = rules.map { ActiveRule($0, window: configuration.alertWindow) }
+        self.dispatch = RuleDispatch(handles: rules.map { PrefilterDerivation.handle(for: $0.query) })
         self.configuration = configuration
         self.host = host
         self.renderer = renderer
@@ -132,6 +135,7 @@ public final class Sensor: @unchecked Sendable {
 
     private func install(_ pending: PendingRules, probe: AttachedProbe) {
         rules = ActiveRule.replacing(rules, with: pending.ruleSet.rules, window: configuration.alertWindow)
+        dispatch = RuleDispatch(handles: pending.ruleSet.loaded.map(\.handle))
         let prefilter = configuration.emitEvents ? KernelPrefilter.everything : pending.ruleSet.prefilter
         do {
             try probe.setPrefilter(prefilter)
@@ -242,15 +246,16 @@ public final class Sensor: @unchecked Sendable {
         let source = RecordFieldSource(record: record)
         var event: ExecEvent?
         do {
-            for index in rules.indices {
+            let executableName = RuleDispatch.executableName(of: record)
+            try dispatch.forEachCandidate(executable: executableName, comm: record.comm) { index in
                 rules[index].statistics.evaluations += 1
                 let verdict = rules[index].rule.evaluate(source)
-                guard verdict != .noMatch else { continue }
+                guard verdict != .noMatch else { return }
                 rules[index].statistics.matches += 1
                 guard rules[index].rateLimit.admit(at: record.eventTimeNanoseconds) else {
                     rules[index].statistics.suppressed += 1
                     counts.alertsSuppressed += 1
-                    continue
+                    return
                 }
                 let metadata = rules[index].rule.metadata
                 let decoded = event ?? ExecEvent(record: record)
