@@ -3,12 +3,12 @@
 /// alert on it, however many rules are loaded.
 ///
 /// A rule with a handle is a candidate when the record's executable file
-/// name or comm hashes to one of its names; a rule without one is always a
+/// name or comm hashes to one of its names. A rule without one is always a
 /// candidate. Names are compared by a 64-bit hash, so a collision only adds
 /// a candidate, which the full evaluation then rejects. Not thread-safe: it
 /// keeps scratch space for the polling thread.
 struct RuleDispatch {
-    /// What the record says about its executable's file name.
+    /// The record's knowledge of its executable's file name.
     enum ExecutableName {
         /// The file name is known: the last component of a full path.
         case known(UnsafeRawBufferPointer)
@@ -99,8 +99,8 @@ struct RuleDispatch {
         return hash
     }
 
-    /// The file name of the record's executable, as `forEachCandidate`
-    /// takes it.
+    /// Returns the file name of the record's executable, as
+    /// `forEachCandidate` takes it.
     static func executableName(of record: ExecRecord) -> ExecutableName {
         let flags = record.flags
         if flags.contains(.executablePseudo) {
