@@ -69,6 +69,18 @@ struct RuleFilesBinaryTests {
         #expect(outcome.output.hasSuffix("1 rule(s) would load, 0 skipped, 0 invalid\n"))
     }
 
+    @Test("list rules shows the rules of --rules")
+    func listRulesFromFiles() throws {
+        let directory = try RuleDirectory("list")
+        defer { directory.remove() }
+        try directory.writeRule("a.json", id: "listed-rule", processName: "x")
+        let outcome = try Shell.run(
+            executable: SensorBinaryTests.executable, arguments: ["--list-rules", "--rules", directory.path])
+        #expect(outcome.status == 0)
+        #expect(outcome.output.hasPrefix("listed-rule  v1  low  Test rule listed-rule\n"))
+        #expect(!outcome.output.contains("d00f33e7"))
+    }
+
     @Test("invalid rule file stops the start")
     func invalidRulesStopStart() throws {
         let path = try fixture("rules/linux-export.ndjson")
