@@ -58,6 +58,22 @@ private func ruleJSON(id: String, query: String, version: Int = 1, extra: String
         #expect(ruleSet.invalid.count == 1)
     }
 
+    @Test func publishedQueriesLoadWithHandles() throws {
+        let path = try fixturePath("rules/linux-more.ndjson")
+        let ruleSet = RuleSet.load(paths: [path], includeBuiltins: false)
+        #expect(ruleSet.loaded.map(\.rule.rule.ruleID) == [
+            "linux-more-fw", "linux-more-cpio", "linux-more-touch", "linux-more-grep",
+        ])
+        #expect(ruleSet.skipped.map(\.origin.line) == [5, 6, 7])
+        #expect(ruleSet.invalid.isEmpty)
+        #expect(!ruleSet.prefilter.passAll)
+        #expect(ruleSet.prefilter.executableNames.isEmpty)
+        #expect(ruleSet.prefilter.processNames == Set([
+            "chkconfig", "ip6tables", "iptables", "service", "systemctl", "ufw", "cpio", "touch",
+            "grep", "egrep", "fgrep", "rgrep",
+        ].map { Array($0.utf8) }))
+    }
+
     @Test func syntaxErrorNamesFileLineAndPosition() throws {
         let path = try fixturePath("rules/linux-export.ndjson")
         let broken = try #require(RuleSet.load(paths: [path], includeBuiltins: false).invalid.first)
