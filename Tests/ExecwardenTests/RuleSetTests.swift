@@ -53,7 +53,7 @@ private func ruleJSON(id: String, query: String, version: Int = 1, extra: String
         #expect(reasons[6]?.reason.contains(#"rule type "esql" is not supported"#) == true)
         #expect(reasons[7]?.reason == "the rule is disabled in Kibana")
         #expect(reasons[8]?.reason.contains("selects file events") == true)
-        #expect(reasons[9]?.reason.contains("can never match an exec") == true)
+        #expect(reasons[9]?.reason == "the query can never match an exec: its condition on event.type is false for every exec, because the sensor reports event.type start")
         #expect(reasons[10]?.isInvalid == true)
         #expect(ruleSet.invalid.count == 1)
     }
@@ -176,6 +176,21 @@ private func ruleJSON(id: String, query: String, version: Int = 1, extra: String
         try directory.write("a.json", #"{"name": "x", "type": "eql", "query": "process where true"}"#)
         let ruleSet = RuleSet.load(paths: [directory.path], includeBuiltins: false)
         #expect(ruleSet.invalid.first?.reason == #"missing required key "rule_id""#)
+    }
+
+    @Test func windowsRuleNamesItsExcludingCondition() throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        try directory.write("w.json", ruleJSON(
+            id: "w", query: #"process where host.os.type == "windows" and process.name : "cmd.exe""#))
+        try directory.write("o.json", ruleJSON(
+            id: "o", query: #"process where event.action == "fork" or event.type == "end""#))
+
+        let ruleSet = RuleSet.load(paths: [directory.path], includeBuiltins: false)
+        #expect(ruleSet.skipped.map(\.reason) == [
+            "the query can never match an exec: for every exec the sensor reports event.category process, event.type start, event.action exec, event.kind event and host.os.type linux",
+            "the query can never match an exec: its condition on host.os.type is false for every exec, because the sensor reports host.os.type linux",
+        ])
     }
 
     @Test func optionalUnknownFieldLoads() throws {

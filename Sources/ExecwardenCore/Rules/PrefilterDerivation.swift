@@ -15,6 +15,11 @@
 ///   `host.os.type`) is decided here, so a rule that can never match an
 ///   exec is recognized;
 /// - any other test, and any negated test, gives no handle.
+///
+/// A handle is stated for the exec's real file name. User space treats a
+/// truncated or incomplete path as unknown and may raise an uncertain
+/// alert for it, but a kernel check on the file's own name drops such an
+/// exec when that name fits no handle.
 enum PrefilterDerivation {
     static func handle(for query: CompiledQuery) -> PrefilterHandle {
         handle(query.condition, negated: false)
@@ -47,6 +52,29 @@ enum PrefilterDerivation {
             let name = predicate.field?.name ?? "no field"
             return .none(reason: "a function or arithmetic condition on \(name) is its only handle")
         }
+    }
+
+    /// Returns the field of a top-level condition that is false for every
+    /// exec, such as `host.os.type == "windows"`, or nil when there is none.
+    static func excludingField(of query: CompiledQuery) -> ExecField? {
+        let operands: [CompiledCondition]
+        if case .and(let all) = query.condition {
+            operands = all
+        } else {
+            operands = [query.condition]
+        }
+        for operand in operands {
+            let field: FieldReference?
+            switch operand {
+            case .test(let reference, _): field = reference
+            case .predicate(let predicate): field = predicate.field
+            default: field = nil
+            }
+            if let field, ExecConstants.truth(of: operand, field: field) == .false {
+                return field.execField
+            }
+        }
+        return nil
     }
 
     /// Returns the handle of a condition whose truth is the same for every

@@ -151,8 +151,7 @@ private struct RuleSetBuilder {
         }
         let handle = PrefilterDerivation.handle(for: compiled.query)
         if handle.neverMatches {
-            skip(origin, rule.ruleID, rule.name, .unsupported(
-                "the query can never match an exec: for every exec the sensor reports event.category process, event.type start, event.action exec, event.kind event and host.os.type linux"))
+            skip(origin, rule.ruleID, rule.name, .unsupported(Self.neverMatchesReason(compiled.query)))
             return
         }
         let key = "\(rule.ruleID) v\(rule.version)"
@@ -172,6 +171,13 @@ private struct RuleSetBuilder {
         case .invalid(let text): (reason, isInvalid) = (text, true)
         }
         skipped.append(SkippedRule(origin: origin, ruleID: ruleID, ruleName: name, reason: reason, isInvalid: isInvalid))
+    }
+
+    private static func neverMatchesReason(_ query: CompiledQuery) -> String {
+        if let field = PrefilterDerivation.excludingField(of: query), let value = ExecConstants.values[field] {
+            return "the query can never match an exec: its condition on \(field.rawValue) is false for every exec, because the sensor reports \(field.rawValue) \(value)"
+        }
+        return "the query can never match an exec: for every exec the sensor reports event.category process, event.type start, event.action exec, event.kind event and host.os.type linux"
     }
 
     /// Sorts a load error into unsupported or invalid, with its message
