@@ -28,7 +28,7 @@ enum PrefilterDerivation {
     static func handle(_ condition: CompiledCondition, negated: Bool) -> PrefilterHandle {
         switch condition {
         case .constant(let truth):
-            return constantHandle(negated ? truth.negated : truth, what: "a constant condition")
+            return constantHandle(negated ? truth.negated : truth, condition: "a constant condition")
         case .not(let operand):
             return handle(operand, negated: !negated)
         case .and(let operands):
@@ -39,7 +39,7 @@ enum PrefilterDerivation {
             return negated ? intersection(handles) : union(handles)
         case .test(let field, let test):
             if let truth = ExecConstants.truth(of: condition, field: field) {
-                return constantHandle(negated ? truth.negated : truth, what: "the condition on \(field.name)")
+                return constantHandle(negated ? truth.negated : truth, condition: "the condition on \(field.name)")
             }
             guard !negated else {
                 return .none(reason: "a negated condition on \(field.name) is its only handle")
@@ -47,7 +47,7 @@ enum PrefilterDerivation {
             return testHandle(field, test)
         case .predicate(let predicate):
             if let field = predicate.field, let truth = ExecConstants.truth(of: condition, field: field) {
-                return constantHandle(negated ? truth.negated : truth, what: "the condition on \(field.name)")
+                return constantHandle(negated ? truth.negated : truth, condition: "the condition on \(field.name)")
             }
             let name = predicate.field?.name ?? "no field"
             return .none(reason: "a function or arithmetic condition on \(name) is its only handle")
@@ -79,8 +79,8 @@ enum PrefilterDerivation {
 
     /// Returns the handle of a condition whose truth is the same for every
     /// exec: false never alerts, and true or unknown gives no handle.
-    private static func constantHandle(_ truth: Truth, what: String) -> PrefilterHandle {
-        truth == .false ? .never : .none(reason: "\(what) holds for every exec")
+    private static func constantHandle(_ truth: Truth, condition: String) -> PrefilterHandle {
+        truth == .false ? .never : .none(reason: "\(condition) holds for every exec")
     }
 
     /// Every operand must hold: any one operand's handle is a handle of the
