@@ -18,23 +18,12 @@ func printError(_ message: String) {
     }
 }
 
-/// Prints each built-in rule with its id, version and query.
-func listRules() -> Int32 {
-    do {
-        for rule in try BuiltinRules.load() {
-            print("\(rule.ruleID)  v\(rule.version)  \(rule.severity.rawValue)  \(rule.name)")
-            print("  " + rule.query.split(separator: "\n").joined(separator: "\n  "))
-        }
-        return 0
-    } catch {
-        printError("execwarden: built-in rules are invalid: \(error)")
-        return 1
-    }
-}
-
 /// Runs the sensor until SIGINT or SIGTERM; returns the exit status.
 func runSensor(_ options: CommandLineOptions) -> Int32 {
     signal(SIGPIPE, SIG_IGN)
+    // Until the reload and reopen handlers are in place, a SIGHUP must not
+    // end the sensor.
+    signal(SIGHUP, SIG_IGN)
     // Checked before the probe and the sinks open descriptors, which would
     // take number 1.
     if fcntl(STDOUT_FILENO, F_GETFL) == -1 {
@@ -63,13 +52,17 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
         return 1
     }
 
-    let rules: [CompiledRule]
-    do {
-        rules = try BuiltinRules.compiled()
-    } catch {
-        printError("execwarden: built-in rules are invalid: \(error)")
+    let ruleSet = loadRuleSet(options)
+    let found = problems(of: ruleSet)
+    guard found.isEmpty else {
+        found.forEach { printError("execwarden: \($0)") }
+        printError("execwarden: not started; run 'execwarden rules check PATH' for details")
         return 1
     }
+    reportRuleSet(ruleSet)
+    let rules = ruleSet.rules
+    var configuration = options.configuration
+    configuration.prefilter = ruleSet.prefilter
 
     let host = HostInfo.current()
     for problem in host.problems {
@@ -77,7 +70,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     }
     let output = runtime
     let sensor = Sensor(
-        rules: rules, configuration: options.configuration, host: host,
+        rules: rules, configuration: configuration, host: host,
         renderer: ECSRenderer(host: host),
         emit: { line in runtime.router.emit(line) },
         flush: { keepWaiting in try runtime.router.flush(whileWaiting: keepWaiting) })
@@ -111,6 +104,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
             }
             signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
             signalSources.append(runtime.reopenOnHangup())
+            signalSources.append(reloadOnHangup(options, sensor: sensor))
             statisticsTimer = startStatisticsTimer(
                 options.statisticsInterval, sensor: sensor, output: output)
             lossMonitor = LossMonitor(sensor: sensor)
@@ -183,6 +177,7 @@ private func printStatistics(
             + " uncertain_alerts=\(statistics.uncertainAlerts)"
             + " events=\(statistics.eventsEmitted)"
             + " discarded=\(statistics.recordsDiscarded)"
+            + " suppressed=\(statistics.alertsSuppressed)"
             + " kernel_sent=\(kernel.sent)"
             + " rules_sent=\(kernel.rulesSent)"
             + " events_sent=\(kernel.eventsSent)"
@@ -193,6 +188,7 @@ private func printStatistics(
             + " lost_recursion=\(kernel.recursionMisses)"
             + " parent_args_not_kept=\(kernel.argsNotKept + kernel.processRecursionMisses)"
             + " output_lost=\(output.linesFailed)")
+    printRuleStatistics(statistics.rules, label: label)
 }
 
 /// Warns on stderr when records were lost in the kernel or failed
@@ -203,6 +199,7 @@ private final class LossMonitor: @unchecked Sendable {
     /// Touched only on the timer's queue.
     private var reportedLost: UInt64 = 0
     private var reportedInvalid: UInt64 = 0
+    private var reportedSuppressed: [String: UInt64] = [:]
     private var lastWarning: ContinuousClock.Instant?
 
     init(sensor: Sensor) {
@@ -238,6 +235,9 @@ private final class LossMonitor: @unchecked Sendable {
                 "execwarden: warning: \(invalid - reportedInvalid) exec records failed validation"
                     + " and were skipped; the BPF object and the loader may be out of step")
             reportedInvalid = invalid
+            warned = true
+        }
+        if warnSuppressed(statistics.rules, reported: &reportedSuppressed) {
             warned = true
         }
         return warned

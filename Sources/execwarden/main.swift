@@ -18,7 +18,9 @@ case .version:
     print("execwarden \(ECSRenderer.defaultAgentVersion)")
     exit(0)
 case .listRules:
-    exit(listRules())
+    exit(listRules(options))
+case .checkRules:
+    exit(checkRules(options.rulePaths))
 case .run:
     exit(runSensor(options))
 }

@@ -207,7 +207,37 @@ extension EvaluationCase {
               event: #"{"event":{"category":["process","file"]}}"#, expected: .match),
     ]
 
-    static let all = equality + numbersAndNull + insensitiveEquals + listsAndPatterns + notAndOptional + functions + documentShapes
+    static let arraysAndEscapes: [EvaluationCase] = [
+        .init("in~ any array element", #"process.args in~ ("-M")"#, #"{"process":{"args":["unshare","-m"]}}"#, .match),
+        .init("like~ list any element", #"process.args like~ ("x", "*MAP*")"#,
+              #"{"process":{"args":["unshare","--map-root-user"]}}"#, .match),
+        .init("regex any element", #"process.args regex "--map-.*""#, #"{"process":{"args":["x","--map-user"]}}"#, .match),
+        .init("not in when one element is a member", #"process.args not in ("-m")"#,
+              #"{"process":{"args":["-u","-m"]}}"#, .noMatch),
+        .init("not in when no element is a member", #"process.args not in ("-m")"#, #"{"process":{"args":["-u"]}}"#, .match),
+        .init("not like on empty array", #"not process.args like "/snap/*""#, #"{"process":{"args":[]}}"#, .match),
+        .init("not like~ when one element matches", #"not process.args like~ "/SNAP/*""#,
+              #"{"process":{"args":["a","/snap/x"]}}"#, .noMatch),
+        .init("escaped quote", #"process.name == "a\"b""#, #"{"process":{"name":"a\"b"}}"#, .match),
+        .init("escaped tab", #"process.name == "x\ty""#, #"{"process":{"name":"x\ty"}}"#, .match),
+        .init("escaped backslash", #"process.name == "x\\y""#, #"{"process":{"name":"x\\y"}}"#, .match),
+        .init("unicode escape", #"process.name == "caf\u{e9}""#, #"{"process":{"name":"café"}}"#, .match),
+        .init("stringContains~ any element", #"stringContains~(process.args, "SNAP")"#,
+              #"{"process":{"args":["/usr/bin/snap"]}}"#, .match),
+        .init("endsWith~ on missing optional", #"endsWith~(?process.missing, "x")"#, #"{}"#, .noMatch),
+        .init("not endsWith~ on missing optional", #"not endsWith~(?process.missing, "x")"#, #"{}"#, .match),
+        .init("length of an empty element", "length(process.args) == 0", #"{"process":{"args":["", "a"]}}"#, .match),
+        .init("add of length", "add(length(process.name), 1) == 5", #"{"process":{"name":"bash"}}"#, .match),
+        .init("concat of one field twice", #"concat(process.name, "/", process.name) == "bash/bash""#,
+              #"{"process":{"name":"bash"}}"#, .match),
+        .init("substring negative end", #"substring(process.name, 1, -1) == "as""#, #"{"process":{"name":"bash"}}"#, .match),
+        .init("range on one field", "process.pid >= 42 and process.pid <= 42", #"{"process":{"pid":42}}"#, .match),
+        .init("boolean == false", "process.interactive == false", #"{"process":{"interactive":false}}"#, .match),
+        .init("!= null on empty array", "process.name != null", #"{"process":{"name":[]}}"#, .noMatch),
+    ]
+
+    static let all = equality + numbersAndNull + insensitiveEquals + listsAndPatterns + notAndOptional + functions
+        + documentShapes + arraysAndEscapes
 }
 
 /// Wraps a JSON event and reports `process.args` as cut short by the

@@ -82,7 +82,7 @@ struct RuleVector: Sendable, CustomTestStringConvertible {
 
     @Test func unshareRuleMetadata() throws {
         let rules = try BuiltinRules.load()
-        #expect(rules.count == 1)
+        #expect(rules.count == 2)
         let rule = try #require(rules.first)
         #expect(rule.ruleID == "d00f33e7-b57d-4023-9952-2db91b1767c4")
         #expect(rule.name == "Namespace Manipulation Using Unshare")
@@ -140,7 +140,7 @@ struct RuleVector: Sendable, CustomTestStringConvertible {
 
     @Test func unshareRuleCompilesForSensor() throws {
         let compiled = try BuiltinRules.compiled(catalog: .sensor)
-        #expect(compiled.count == 1)
+        #expect(compiled.count == 2)
         let names = compiled.first?.fields.map(\.name) ?? []
         #expect(names == [
             "event.category", "host.os.type", "event.type", "event.action", "process.executable",

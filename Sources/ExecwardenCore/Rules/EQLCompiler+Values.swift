@@ -85,7 +85,7 @@ extension EQLCompiler {
                 "unknown function \"\(name)\": expected one of \(EQLFunction.supportedNames)", at: position)
         }
         guard function != .cidrMatch else {
-            throw EQLSyntaxError("function cidrMatch is not supported by this engine", at: position)
+            throw EQLSyntaxError("function cidrMatch is not supported by this engine", at: position, isUnsupported: true)
         }
         guard !caseInsensitive || function.hasCaseInsensitiveForm else {
             throw EQLSyntaxError(

@@ -43,8 +43,8 @@ struct EQLCompiler {
         guard catalog.contains(name) else {
             if isOptional { return .missing }
             throw EQLSyntaxError(
-                "unknown field \"\(name)\": the field catalog does not contain it. Write ?\(name) to read it as a field with no values",
-                at: position)
+                "unknown field \"\(name)\": the sensor does not supply it. Write ?\(name) to read it as a field with no values",
+                at: position, isUnsupported: true)
         }
         let reference = FieldReference(name: name, isOptional: isOptional)
         register(reference)

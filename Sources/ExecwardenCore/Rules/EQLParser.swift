@@ -91,7 +91,7 @@ public struct EQLParser {
         for keyword in [EQLKeyword.sequence, .join, .sample] where current.isKeyword(keyword) {
             throw EQLSyntaxError(
                 "\(keyword.rawValue) queries are not supported: only single-event queries such as `process where ...` can be evaluated on one exec",
-                at: current.position)
+                at: current.position, isUnsupported: true)
         }
     }
 
@@ -116,7 +116,7 @@ public struct EQLParser {
             let pipeName = peek(offset: 1).text
             throw EQLSyntaxError(
                 "pipes are not supported: found \"| \(pipeName)\", but only the where clause of a single-event query can be evaluated",
-                at: current.position)
+                at: current.position, isUnsupported: true)
         }
         guard current.kind == .endOfQuery else {
             throw unexpected(expected: "`and`, `or` or end of query")

@@ -21,10 +21,15 @@ public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
 public struct EQLSyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
     public let position: SourcePosition
     public let message: String
+    /// True for valid EQL that the engine or the sensor cannot evaluate
+    /// (sequences, pipes, fields the sensor does not supply, cidrMatch),
+    /// false for a query that is not valid EQL.
+    public let isUnsupported: Bool
 
-    public init(_ message: String, at position: SourcePosition) {
+    public init(_ message: String, at position: SourcePosition, isUnsupported: Bool = false) {
         self.message = message
         self.position = position
+        self.isUnsupported = isUnsupported
     }
 
     public var line: Int { position.line }

@@ -20,6 +20,9 @@ public struct SensorConfiguration: Sendable {
     public var eventsPollMilliseconds: Int32 = 20
     /// What the probe lets through to user space in rule mode.
     public var prefilter = KernelPrefilter.everything
+    /// The window in which each rule raises at most its `max_signals`
+    /// alerts (100 when the rule sets none), or nil for no limit.
+    public var alertWindow: Duration? = .seconds(300)
 
     public init() {}
 }
@@ -37,6 +40,10 @@ public struct SensorStatistics: Sendable, Equatable {
     /// Records received after emitting failed, while the sensor stopped:
     /// counted, not evaluated.
     public var recordsDiscarded: UInt64 = 0
+    /// Matches that raised no alert because of their rule's rate limit.
+    public var alertsSuppressed: UInt64 = 0
+    /// Counts of each rule running now, in rule order.
+    public var rules: [RuleStatistics] = []
     /// The probe's own counters, including records lost in the kernel.
     public var kernel = ProbeCounters()
 
@@ -68,7 +75,13 @@ public final class Sensor: @unchecked Sendable {
     /// statistics and returns false once a stop was requested.
     public typealias Flush = (_ keepWaiting: () -> Bool) throws -> Void
 
-    private let rules: [CompiledRule]
+    /// The rules in the hot path, touched only by the polling thread.
+    private var rules: [ActiveRule]
+    /// Picks the rules to evaluate on each record.
+    private var dispatch: RuleDispatch
+    /// A rule set handed to `replaceRules`, installed after the current
+    /// batch.
+    private let pendingRules = Mutex<PendingRules?>(nil)
     private let configuration: SensorConfiguration
     private let renderer: ECSRenderer
     private let emit: Emit
@@ -97,7 +110,8 @@ public final class Sensor: @unchecked Sendable {
         host: HostInfo, renderer: ECSRenderer,
         emit: @escaping Emit, flush: @escaping Flush = { _ in }
     ) {
-        self.rules = rules
+        self.rules = rules.map { ActiveRule($0, window: configuration.alertWindow) }
+        self.dispatch = RuleDispatch(handles: rules.map { PrefilterDerivation.handle(for: $0.query) })
         self.configuration = configuration
         self.host = host
         self.renderer = renderer
@@ -112,6 +126,32 @@ public final class Sensor: @unchecked Sendable {
     /// Asks `run` to return after its current poll.
     public func stop() {
         stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Replaces the rules and the kernel prefilter as one step, between two
+    /// batches of records, keeping the counters and rate limits of rules
+    /// that stay. May be called from any thread; a set handed in before the
+    /// previous one was installed replaces it. `installed` runs on the
+    /// polling thread with nil, or with the error of updating the kernel
+    /// prefilter, in which case the probe lets every exec through.
+    public func replaceRules(
+        _ ruleSet: RuleSet, installed: @escaping @Sendable ((any Error)?) -> Void = { _ in }
+    ) {
+        pendingRules.withLock { $0 = PendingRules(ruleSet: ruleSet, installed: installed) }
+    }
+
+    private func install(_ pending: PendingRules, probe: AttachedProbe) {
+        rules = ActiveRule.replacing(rules, with: pending.ruleSet.rules, window: configuration.alertWindow)
+        dispatch = RuleDispatch(handles: pending.ruleSet.loaded.map(\.handle))
+        let prefilter = pending.ruleSet.prefilter
+        do {
+            try probe.setPrefilter(prefilter)
+            pending.installed(nil)
+        } catch {
+            try? probe.setPrefilter(.everything)
+            pending.installed(error)
+        }
+        shareCounts(probe)
     }
 
     /// Loads and attaches the probe, calls `onReady`, then handles records
@@ -173,6 +213,9 @@ public final class Sensor: @unchecked Sendable {
             emitError = nil
             throw error
         }
+        if let pending = pendingRules.withLock({ $0.take() }) {
+            install(pending, probe: probe)
+        }
         try flush { keepWaiting(probe) }
     }
 
@@ -193,6 +236,7 @@ public final class Sensor: @unchecked Sendable {
         if let kernel = try? probe.counters() {
             counts.kernel = kernel
         }
+        counts.rules = rules.map(\.statistics)
         let snapshot = counts
         statisticsLock.withLock { $0 = snapshot }
     }
@@ -219,18 +263,30 @@ public final class Sensor: @unchecked Sendable {
         let source = RecordFieldSource(record: record)
         var event: ExecEvent?
         do {
-            for rule in rules where ring == .rules {
-                let verdict = rule.evaluate(source)
-                guard verdict != .noMatch else { continue }
-                let decoded = event ?? ExecEvent(record: record)
-                event = decoded
-                let json = renderer.renderAlert(
-                    decoded, rule: rule.metadata, uncertain: verdict == .uncertain)
-                try emit(SensorLine(
-                    kind: .alert(rule: rule.metadata, verdict: verdict),
-                    json: json, event: decoded))
-                counts.alerts += 1
-                if verdict == .uncertain { counts.uncertainAlerts += 1 }
+            // A record from the events ring is one no rule can match.
+            if ring == .rules {
+                let executableName = RuleDispatch.executableName(of: record)
+                try dispatch.forEachCandidate(executable: executableName, comm: record.comm) { index in
+                    rules[index].statistics.evaluations += 1
+                    let verdict = rules[index].rule.evaluate(source)
+                    guard verdict != .noMatch else { return }
+                    rules[index].statistics.matches += 1
+                    guard rules[index].rateLimit.admit(at: record.eventTimeNanoseconds) else {
+                        rules[index].statistics.suppressed += 1
+                        counts.alertsSuppressed += 1
+                        return
+                    }
+                    let metadata = rules[index].rule.metadata
+                    let decoded = event ?? ExecEvent(record: record)
+                    event = decoded
+                    let json = renderer.renderAlert(
+                        decoded, rule: metadata, uncertain: verdict == .uncertain)
+                    try emit(SensorLine(
+                        kind: .alert(rule: metadata, verdict: verdict),
+                        json: json, event: decoded))
+                    counts.alerts += 1
+                    if verdict == .uncertain { counts.uncertainAlerts += 1 }
+                }
             }
             if configuration.emitEvents {
                 let decoded = event ?? ExecEvent(record: record)

@@ -8,6 +8,7 @@ struct CapturedLine: Sendable {
     let isAlert: Bool
     let verdict: Verdict?
     let ruleID: String?
+    let ruleVersion: Int?
     let event: ExecEvent
     let json: [UInt8]
 
@@ -17,8 +18,8 @@ struct CapturedLine: Sendable {
 }
 
 /// One real sensor for the whole test process: the embedded BPF object,
-/// attached to the running kernel, with the built-in rules and every exec
-/// emitted as an event. Tests select their execs by a marker argument or a
+/// attached to the running kernel, with the built-in rules, no alert rate
+/// limit, and every exec emitted as an event. Tests select their execs by a marker argument or a
 /// pid, because the probe reports every exec on the host, including those of
 /// tests running in parallel.
 final class KernelHarness: Sendable {
@@ -42,6 +43,9 @@ final class KernelHarness: Sendable {
         var configuration = SensorConfiguration()
         configuration.emitEvents = true
         configuration.pollTimeoutMilliseconds = 20
+        // Other tests on the host run unshare too; a limit would make
+        // alerts depend on them.
+        configuration.alertWindow = nil
         let store = self.store
         let host = HostInfo.current()
         sensor = Sensor(
@@ -106,12 +110,13 @@ final class KernelHarness: Sendable {
         }
     }
 
-    /// Alert lines whose event satisfies `predicate`, as captured so far.
-    /// The sensor emits an exec's alerts before its event line, so once a
-    /// test has seen the event line, every alert for that exec is here.
-    func alerts(where predicate: (ExecEvent) -> Bool) -> [CapturedLine] {
+    /// Alert lines of the built-in rule revision `version` (by default
+    /// v9) whose event satisfies `predicate`, as captured so far. The
+    /// sensor emits an exec's alerts before its event line, so once a test
+    /// has seen the event line, every alert for that exec is here.
+    func alerts(version: Int = 9, where predicate: (ExecEvent) -> Bool) -> [CapturedLine] {
         store.lines.withLock { stored in
-            stored.filter { $0.isAlert && predicate($0.event) }
+            stored.filter { $0.isAlert && $0.ruleVersion == version && predicate($0.event) }
         }
     }
 
@@ -130,11 +135,11 @@ extension CapturedLine {
         switch line.kind {
         case .alert(let rule, let verdict):
             self.init(
-                isAlert: true, verdict: verdict, ruleID: rule.ruleID,
+                isAlert: true, verdict: verdict, ruleID: rule.ruleID, ruleVersion: rule.version,
                 event: line.event, json: Array(line.json))
         case .event:
             self.init(
-                isAlert: false, verdict: nil, ruleID: nil,
+                isAlert: false, verdict: nil, ruleID: nil, ruleVersion: nil,
                 event: line.event, json: Array(line.json))
         }
     }
