@@ -132,7 +132,7 @@ func reloadOnHangup(_ options: CommandLineOptions, sensor: Sensor) -> DispatchSo
 func printRuleStatistics(_ rules: [RuleStatistics], label: String) {
     for rule in rules {
         printError(
-            "execwarden: \(label): rule=\(rule.ruleID) version=\(rule.version)"
+            "execwarden: \(label) by rule: rule=\(rule.ruleID) version=\(rule.version)"
                 + " evaluations=\(rule.evaluations) matches=\(rule.matches)"
                 + " suppressed=\(rule.suppressed) name=\"\(rule.name)\"")
     }

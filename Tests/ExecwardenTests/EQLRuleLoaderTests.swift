@@ -170,6 +170,7 @@ private func loadError(_ json: String) -> RuleError? {
         _ = source.visitValues(of: FieldReference(name: name)) { value in
             switch value {
             case .bytes(let bytes): texts.append(String(decoding: bytes, as: UTF8.self))
+            case .prefix(let bytes): texts.append("prefix \(String(decoding: bytes, as: UTF8.self))")
             case .integer(let number): texts.append("int \(number)")
             case .double(let number): texts.append("double \(number)")
             case .bool(let flag): texts.append("bool \(flag)")

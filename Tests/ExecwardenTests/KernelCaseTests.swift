@@ -378,8 +378,9 @@ struct KernelCaseTests {
         #expect(!event.flags.contains(.executableIncomplete))
         #expect(event.executable.count >= 2048)
         #expect(full.hasPrefix(event.executableString))
-        let alerts = harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }
-        #expect(alerts.first?.verdict == .uncertain)
+        // The kept beginning already differs from /usr/bin/unshare, so the
+        // part cut off cannot make the rule match.
+        #expect(harness.alerts { $0.hasArgument(marker) && $0.nameString == "unshare" }.isEmpty)
     }
 
     @Test("Stacked mounts past the walk limit are flagged")

@@ -34,9 +34,7 @@ struct KernelUnshareRevisionTests {
         #expect(harness.alerts(version: 9) { $0.hasArgument(marker) }.count == 1)
         let v10 = harness.alerts(version: 10) { $0.hasArgument(marker) }
         #expect(v10.count == 1)
-        withKnownIssue("parent args not captured yet") {
-            #expect(v10.first?.verdict == .match)
-        }
+        #expect(v10.first?.verdict == .match)
     }
 
     @Test("parent args exclusions", arguments: [
@@ -48,9 +46,7 @@ struct KernelUnshareRevisionTests {
         let event = try await unshareUnderShell(marker, parentArguments: [parentArgument])
         #expect(event.executableString == "/usr/bin/unshare")
         #expect(harness.alerts(version: 9) { $0.hasArgument(marker) }.count == 1)
-        withKnownIssue("parent args not captured yet") {
-            #expect(harness.alerts(version: 10) { $0.hasArgument(marker) }.isEmpty)
-        }
+        #expect(harness.alerts(version: 10) { $0.hasArgument(marker) }.isEmpty)
     }
 
     @Test("parent args near a pattern do not exclude")
@@ -59,9 +55,7 @@ struct KernelUnshareRevisionTests {
         _ = try await unshareUnderShell(marker, parentArguments: ["/usr/sbin/sshd2", "/SNAP/x"])
         let v10 = harness.alerts(version: 10) { $0.hasArgument(marker) }
         #expect(v10.count == 1)
-        withKnownIssue("parent args not captured yet") {
-            #expect(v10.first?.verdict == .match)
-        }
+        #expect(v10.first?.verdict == .match)
     }
 
     @Test("java parent: v9 excludes, v10 alerts")

@@ -29,8 +29,8 @@ public struct RecordFieldSource: FieldSource {
             guard !flags.contains(.executablePseudo) else { return .exhausted }
             return Self.visitPath(
                 record.executable,
-                isPartial: !flags.isDisjoint(
-                    with: [.executableTruncated, .executableIncomplete, .executableUnreachable]),
+                isUnreliable: !flags.isDisjoint(with: [.executableIncomplete, .executableUnreachable]),
+                isCut: flags.contains(.executableTruncated),
                 visit)
         case .processName:
             return Self.visitBytes(record.comm, visit)
@@ -47,8 +47,8 @@ public struct RecordFieldSource: FieldSource {
             }
             return Self.visitPath(
                 record.parentExecutable,
-                isPartial: !flags.isDisjoint(
-                    with: [.parentExecutableTruncated, .parentExecutableIncomplete]),
+                isUnreliable: flags.contains(.parentExecutableIncomplete),
+                isCut: flags.contains(.parentExecutableTruncated),
                 visit)
         case .processParentName:
             return Self.visitBytes(record.parentComm, visit)
@@ -114,17 +114,20 @@ public struct RecordFieldSource: FieldSource {
         visit(.bytes(bytes)) ? .matched : .exhausted
     }
 
-    /// Visits a path that may not be the one the process names: cut short,
-    /// unreliable, or outside its root. Any comparison with such a path,
-    /// true or false, may differ for the real one, so it is unknown.
-    // NOTE: this makes every exec with such a path an uncertain alert for a
+    /// Visits a path. An unreliable path (a walk that gave up, a name
+    /// renamed while read, or a file outside the process's namespace) may
+    /// differ anywhere from the real one, so any comparison with it is
+    /// unknown. A path cut at the capture limit is a true beginning of the
+    /// real one, so it is visited as a prefix.
+    // NOTE: an unreliable path makes every exec an uncertain alert for a
     // rule on its path, even when the known part already rules a match out.
     @inline(__always)
     private static func visitPath(
-        _ bytes: UnsafeRawBufferPointer, isPartial: Bool,
+        _ bytes: UnsafeRawBufferPointer, isUnreliable: Bool, isCut: Bool,
         _ visit: (FieldValue) -> Bool
     ) -> FieldVisit {
-        if isPartial { return .incomplete }
+        if isUnreliable { return .incomplete }
+        if isCut { return visit(.prefix(bytes)) ? .matched : .exhausted }
         return visit(.bytes(bytes)) ? .matched : .exhausted
     }
 

@@ -57,6 +57,36 @@ enum ValueTest: Sendable {
         }
     }
 
+    /// Whether a text that starts with `known` and is longer passes: false
+    /// when no such text can, true when every one does, unknown otherwise.
+    func matches(extensionOf known: UnsafeRawBufferPointer) -> Truth {
+        switch self {
+        case .exists:
+            return .true
+        case .equalsAny(let strings):
+            return Self.anyExtends(strings, known, foldingCase: false)
+        case .equalsAnyIgnoringCase(let strings):
+            return Self.anyExtends(strings, known, foldingCase: true)
+        case .wildcard(let patterns):
+            return patterns.contains { $0.mayMatch(extensionOf: known) } ? .unknown : .false
+        case .isTrue, .equalsAnyLiteral, .compare, .regex:
+            return .unknown
+        }
+    }
+
+    /// Unknown when some string is longer than `known` and starts with it.
+    private static func anyExtends(
+        _ strings: [[UInt8]], _ known: UnsafeRawBufferPointer, foldingCase: Bool
+    ) -> Truth {
+        let possible = strings.contains { string in
+            string.count > known.count
+                && string.withUnsafeBytes {
+                    ByteText.hasPrefix(UnsafeRawBufferPointer($0), known, foldingCase: foldingCase)
+                }
+        }
+        return possible ? .unknown : .false
+    }
+
     private static func equalsAny(_ strings: [[UInt8]], _ text: UnsafeRawBufferPointer, foldingCase: Bool) -> Bool {
         strings.contains { string in
             string.count == text.count

@@ -41,6 +41,10 @@ public enum FieldValue {
     /// Raw bytes, compared byte-wise: paths and arguments are not required
     /// to be UTF-8.
     case bytes(UnsafeRawBufferPointer)
+    /// An unknown text that starts with these bytes and is longer: a path
+    /// cut at the capture limit. A test on it is false when no such text
+    /// can pass, and unknown otherwise.
+    case prefix(UnsafeRawBufferPointer)
     case integer(Int64)
     case double(Double)
     case bool(Bool)

@@ -44,7 +44,21 @@ extension CompiledCondition {
             }
             return result
         case .test(let field, let test):
-            return Truth(source.visitValues(of: field) { test.matches(Scalar($0)) })
+            var sawUnknown = false
+            let visit = source.visitValues(of: field) { value in
+                if case .prefix(let known) = value {
+                    switch test.matches(extensionOf: known) {
+                    case .true: return true
+                    case .false: return false
+                    case .unknown:
+                        sawUnknown = true
+                        return false
+                    }
+                }
+                return test.matches(Scalar(value))
+            }
+            if visit == .exhausted && sawUnknown { return .unknown }
+            return Truth(visit)
         case .predicate(let predicate):
             return predicate.evaluate(source)
         }

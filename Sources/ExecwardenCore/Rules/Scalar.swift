@@ -14,6 +14,7 @@ enum Scalar: @unchecked Sendable {
     init(_ value: FieldValue) {
         switch value {
         case .bytes(let bytes): self = .bytes(bytes)
+        case .prefix: self = .unknown
         case .integer(let value): self = .integer(value)
         case .double(let value): self = .double(value)
         case .bool(let value): self = .boolean(value)

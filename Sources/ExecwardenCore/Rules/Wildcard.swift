@@ -83,6 +83,46 @@ struct WildcardPattern: Hashable, Sendable {
         }
     }
 
+    /// Whether some text longer than `known` and starting with it could
+    /// match. Only the part of the pattern before its first `*` is checked,
+    /// which is exact for the simple shapes and errs towards true for the
+    /// general one.
+    func mayMatch(extensionOf known: UnsafeRawBufferPointer) -> Bool {
+        literal.withUnsafeBytes { literal in
+            switch shape {
+            case .exact:
+                return literal.count > known.count
+                    && ByteText.hasPrefix(literal, known, foldingCase: caseInsensitive)
+            case .prefix:
+                return known.count >= literal.count
+                    ? ByteText.hasPrefix(known, literal, foldingCase: caseInsensitive)
+                    : ByteText.hasPrefix(literal, known, foldingCase: caseInsensitive)
+            case .suffix, .contains:
+                return true
+            case .general:
+                return Self.leadMayMatch(known, pattern: literal, foldingCase: caseInsensitive)
+            }
+        }
+    }
+
+    /// Compares `known` with the pattern up to its first `*`, where `?`
+    /// stands for any one character. A pattern without `*` must also be
+    /// longer than `known`.
+    private static func leadMayMatch(
+        _ known: UnsafeRawBufferPointer, pattern: UnsafeRawBufferPointer, foldingCase: Bool
+    ) -> Bool {
+        let star = pattern.firstIndex(of: UInt8(ascii: "*"))
+        let lead = star ?? pattern.count
+        if star == nil && lead <= known.count { return false }
+        for index in 0..<min(lead, known.count) {
+            let expected = pattern[index]
+            if expected == UInt8(ascii: "?") { continue }
+            let actual = foldingCase ? ByteText.foldCase(known[index]) : known[index]
+            if actual != expected { return false }
+        }
+        return true
+    }
+
     /// Matches with the usual linear backtracking over the last `*`: on a
     /// mismatch the last `*` absorbs one more character and matching resumes
     /// after it. This needs no memory and runs in O(text × pattern).
