@@ -551,32 +551,51 @@ static __always_inline void ew_count(__u32 index)
 		*value += 1;
 }
 
+/* Fills an entry of process_args with the new image's argv. */
+static __always_inline void ew_fill_args_entry(struct ew_process_args *e,
+					       struct task_struct *task,
+					       struct linux_binprm *bprm)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u64 length = end > start ? end - start : 0;
+	__u32 flags = 0;
+
+	if (length > EW_PARENT_ARGS_MAX) {
+		length = EW_PARENT_ARGS_MAX;
+		flags = EW_FLAG_PARENT_ARGS_TRUNCATED;
+	}
+	if (length && bpf_probe_read_user(e->args, length, (void *)start)) {
+		length = 0;
+		flags = EW_FLAG_PARENT_ARGS_UNKNOWN;
+	}
+	e->start_time_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	e->start_time_granularity_ns = 0;
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->length = length;
+	e->flags = flags;
+}
+
 /* Keeps the new image's argv for the records of its future children.
- * Runs for every exec, filtered or not: any process may become a parent. */
+ * Runs for every exec, filtered or not: any process may become a parent.
+ * A process forked from a known one already has an entry, which is
+ * rewritten in place: that copies only the argv, not a whole entry. */
 static __always_inline void ew_keep_args(struct ew_scratch *s,
 					 struct task_struct *task,
 					 struct linux_binprm *bprm)
 {
-	struct ew_process_args *e = &s->process_args;
-	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
-	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
-	__u64 length = end > start ? end - start : 0;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct ew_process_args *e = bpf_map_lookup_elem(&process_args, &tgid);
 
-	e->start_time_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	e->start_time_granularity_ns = 0;
-	e->argc = BPF_CORE_READ(bprm, argc);
-	e->flags = 0;
-	if (length > EW_PARENT_ARGS_MAX) {
-		length = EW_PARENT_ARGS_MAX;
-		e->flags = EW_FLAG_PARENT_ARGS_TRUNCATED;
+	/* NOTE: a child of this process that runs exec at this very moment
+	 * may read an entry half rewritten. */
+	if (e) {
+		ew_fill_args_entry(e, task, bprm);
+		return;
 	}
-	if (length && bpf_probe_read_user(e->args, length, (void *)start)) {
-		length = 0;
-		e->flags = EW_FLAG_PARENT_ARGS_UNKNOWN;
-	}
-	e->length = length;
-	if (bpf_map_update_elem(&process_args, &tgid, e, BPF_ANY))
+	ew_fill_args_entry(&s->process_args, task, bprm);
+	if (bpf_map_update_elem(&process_args, &tgid, &s->process_args,
+				BPF_ANY))
 		ew_count(EW_COUNTER_ARGS_NOT_KEPT);
 }
 

@@ -131,7 +131,13 @@ public final class LineOutput: @unchecked Sendable {
 
     /// Drops the buffered bytes and counts which lines made it out whole.
     private func finish(writtenThrough offset: Int) {
-        let whole = UInt64(buffer[..<offset].lazy.filter { $0 == UInt8(ascii: "\n") }.count)
+        // Every buffered line ends in a newline, so a whole write needs no
+        // count.
+        let whole = offset == buffer.count
+            ? pendingLines
+            : UInt64(buffer[..<offset].withUnsafeBytes { bytes in
+                bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            })
         written.add(whole, ordering: .relaxed)
         lost.add(pendingLines - whole, ordering: .relaxed)
         pendingLines = 0
