@@ -125,17 +125,19 @@ struct ExecRecordTests {
 
     /// A partial path must not decide the rule either way: an excluded
     /// parent path that is partial does not exclude, and a matching
-    /// executable path that is partial does not match.
+    /// executable path that is partial does not match. A cut path is the
+    /// beginning of the real one, so its kept part must still fit the
+    /// rule's path.
     @Test("Partial path leaves the verdict uncertain", arguments: [
-        (RecordFlags.executableTruncated, "/usr/bin/bash"),
-        (.executableIncomplete, "/usr/bin/bash"),
-        (.parentExecutableTruncated, "/usr/bin/udevadm"),
-        (.parentExecutableIncomplete, "/usr/bin/udevadm"),
+        (RecordFlags.executableTruncated, "/usr/bin/uns", "/usr/bin/bash"),
+        (.executableIncomplete, "/usr/bin/unshare", "/usr/bin/bash"),
+        (.parentExecutableTruncated, "/usr/bin/unshare", "/usr/bin/udevadm"),
+        (.parentExecutableIncomplete, "/usr/bin/unshare", "/usr/bin/udevadm"),
     ])
-    func partialPathVerdict(flag: RecordFlags, parent: String) throws {
+    func partialPathVerdict(flag: RecordFlags, executable: String, parent: String) throws {
         var builder = RecordBuilder()
         builder.setArguments([Array("unshare".utf8)])
-        builder.header.executable = builder.append(Array("/usr/bin/unshare".utf8))
+        builder.header.executable = builder.append(Array(executable.utf8))
         builder.header.parent_executable = builder.append(Array(parent.utf8))
         builder.header.flags = flag.rawValue
         let rule = try #require(try BuiltinRules.compiled().first)
@@ -144,6 +146,25 @@ struct ExecRecordTests {
             rule.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
         }
         #expect(verdict == .uncertain)
+    }
+
+    /// The real path is longer than a cut one, so a cut path equal to the
+    /// rule's path, or one that already differs from it, does not match.
+    @Test("Cut path that cannot become the rule's path does not match", arguments: [
+        "/usr/bin/unshare", "/tmp/d/d/d",
+    ])
+    func cutPathRulesOut(executable: String) throws {
+        var builder = RecordBuilder()
+        builder.setArguments([Array("unshare".utf8)])
+        builder.header.executable = builder.append(Array(executable.utf8))
+        builder.header.parent_executable = builder.append(Array("/usr/bin/bash".utf8))
+        builder.header.flags = RecordFlags.executableTruncated.rawValue
+        let rule = try #require(try BuiltinRules.compiled().first)
+
+        let verdict = builder.bytes().withUnsafeBytes { raw in
+            rule.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
+        }
+        #expect(verdict == .noMatch)
     }
 
     @Test("Relative script name joins its directory")
