@@ -28,7 +28,8 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) \
 BUILD_PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config
 TEST_PACKAGES := $(BUILD_PACKAGES) clang-14 llvm-14 gcc python3 util-linux
 
-.PHONY: all build release run test bpf bpf-check clean build-packages test-packages
+.PHONY: all build release run test bpf bpf-check clean build-packages test-packages \
+	soak
 
 all: build
 
@@ -54,6 +55,14 @@ run: build-packages
 test: test-packages
 	$(MAKE) bpf-check
 	$(SWIFT) test
+
+# Run the sensor under an hour of mixed exec load (SOAK_SECONDS to change
+# it) and check that memory and descriptors stay flat and that nothing is
+# lost without being counted. Writes a report to /tmp/install-soak-*/.
+SOAK_SECONDS ?= 3600
+soak: build-packages
+	@$(SWIFT) build -c release >&2
+	python3 scripts/soak.py --seconds $(SOAK_SECONDS) $(SOAK_FLAGS)
 
 bpf: test-packages $(BPF_OBJECT) $(BPF_ARRAY)
 
