@@ -71,9 +71,14 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     }
 
     let names = rules.map { "\($0.rule.name) v\($0.rule.version)" }.joined(separator: ", ")
+    let notifier = ServiceNotifier.fromEnvironment()
+    defer { notifyServiceManager(notifier) { try $0.notifyStopping(status: "stopping") } }
     do {
         try sensor.run(onReady: {
             printError("execwarden: watching execs with \(rules.count) rule(s): \(names)")
+            notifyServiceManager(notifier) {
+                try $0.notifyReady(status: "watching execs with \(rules.count) rule(s)")
+            }
         })
     } catch OutputError.readerClosed {
         printError("execwarden: stdout was closed by its reader; stopping")
