@@ -29,7 +29,13 @@ BUILD_PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config
 TEST_PACKAGES := $(BUILD_PACKAGES) clang-14 llvm-14 gcc python3 util-linux
 
 .PHONY: all build release run test bpf bpf-check clean build-packages test-packages \
-	soak
+	install uninstall fuzz sanitize soak
+
+# Install locations; DESTDIR stages an install for a package.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 all: build
 
@@ -55,6 +61,32 @@ run: build-packages
 test: test-packages
 	$(MAKE) bpf-check
 	$(SWIFT) test
+
+# Install the release binary (its BPF object is inside), the systemd unit
+# and the man page. Then: systemctl daemon-reload; systemctl enable --now
+# execwarden.
+install: release
+	install -D -m 0755 .build/release/execwarden $(DESTDIR)$(SBINDIR)/execwarden
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/execwarden.service.in > .build/execwarden.service
+	install -D -m 0644 .build/execwarden.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/execwarden.service
+	install -D -m 0644 dist/execwarden.8 $(DESTDIR)$(MANDIR)/man8/execwarden.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/execwarden \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/execwarden.service \
+		$(DESTDIR)$(MANDIR)/man8/execwarden.8
+
+# Fuzz the record decoder, the EQL parser, the rule-file loader and the JSON
+# writer for FUZZ_SECONDS each, with libFuzzer where the toolchain builds it.
+FUZZ_SECONDS ?= 60
+fuzz: build-packages
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh
+
+# Run the test suite under AddressSanitizer, then ThreadSanitizer, each in
+# its own build folder. Needs root, like make test.
+sanitize: test-packages
+	$(SWIFT) test --sanitize=address --build-path .build/asan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --build-path .build/tsan
 
 # Run the sensor under an hour of mixed exec load (SOAK_SECONDS to change
 # it) and check that memory and descriptors stay flat and that nothing is
