@@ -33,6 +33,12 @@ let package = Package(
             name: "execwarden",
             dependencies: ["ExecwardenCore"]
         ),
+        // Fuzzing entry points for the input parsers: a seeded random loop
+        // by default, libFuzzer when built by scripts/fuzz.sh.
+        .executableTarget(
+            name: "execwarden-fuzz",
+            dependencies: ["ExecwardenCore", "CExecwarden"]
+        ),
         .testTarget(
             name: "ExecwardenTests",
             dependencies: ["ExecwardenCore", "CExecwarden", "execwarden"],
