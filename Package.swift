@@ -41,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecwardenTests",
-            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden"],
+            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden", "execwarden-fuzz"],
             resources: [.copy("Fixtures")]
         ),
     ]

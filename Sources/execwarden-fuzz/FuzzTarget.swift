@@ -47,13 +47,15 @@ enum FuzzTarget: String, CaseIterable {
         }
     }
 
-    private static let querySeeds = [
+    /// Queries that compile against the sensor's fields and between them
+    /// use every kind of comparison, pattern and function it supports.
+    static let querySeeds = [
         #"process where process.name : "un*" and process.args_count >= 2"#,
         #"process where process.executable regex~ "/usr/(s)?bin/[a-z]+" or length(process.name) > 3"#,
         #"process where startsWith~(process.parent.name, "sh") and not process.pid in (1, 2, 3)"#,
-        #"process where process.args like~ ("*--uts*", "?bin*") and (process.uid + 1) * 2 != 7"#,
-        #"any where cidrMatch(source.ip, "10.0.0.0/8") or substring(process.name, -2, 5) == "re""#,
-        #"process where process.command_line : """a"b\n""" and process.pid % 0 == 1"#,
+        #"process where process.args like~ ("*--uts*", "?bin*") and (user.id + 1) * 2 != 7"#,
+        #"any where substring(process.name, -2, 5) == "re" or indexOf(process.executable, "/", 1) == 4"#,
+        #"process where process.parent.args : """a"b\n""" and process.pid % 0 == 1"#,
     ]
 
     private static func oneLine(_ json: String) -> String {
