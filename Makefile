@@ -85,8 +85,9 @@ fuzz: build-packages
 # Run the test suite under AddressSanitizer, then ThreadSanitizer, each in
 # its own build folder. Needs root, like make test.
 sanitize: test-packages
-	$(SWIFT) test --sanitize=address --build-path .build/asan
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --build-path .build/tsan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+		$(SWIFT) test --sanitize=address --build-path .build/asan
+	$(SWIFT) test --sanitize=thread --build-path .build/tsan
 
 # Run the sensor under an hour of mixed exec load (SOAK_SECONDS to change
 # it) and check that memory and descriptors stay flat and that nothing is
