@@ -35,9 +35,15 @@ let package = Package(
             name: "execwarden",
             dependencies: ["ExecwardenCore"]
         ),
+        // Fuzzing entry points for the input parsers: a seeded random loop
+        // by default, libFuzzer when built by scripts/fuzz.sh.
+        .executableTarget(
+            name: "execwarden-fuzz",
+            dependencies: ["ExecwardenCore", "CExecwarden"]
+        ),
         .testTarget(
             name: "ExecwardenTests",
-            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden"],
+            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden", "execwarden-fuzz"],
             resources: [.copy("Fixtures")]
         ),
     ]

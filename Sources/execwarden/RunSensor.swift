@@ -92,6 +92,8 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
     }
 
     let names = rules.map { "\($0.rule.name) v\($0.rule.version)" }.joined(separator: ", ")
+    let notifier = ServiceNotifier.fromEnvironment()
+    defer { notifyServiceManager(notifier) { try $0.notifyStopping(status: "stopping") } }
     do {
         try sensor.run(onReady: {
             do {
@@ -109,6 +111,9 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
                 options.statisticsInterval, sensor: sensor, output: output)
             lossMonitor = LossMonitor(sensor: sensor)
             printError("execwarden: watching execs with \(rules.count) rule(s): \(names)")
+            notifyServiceManager(notifier) {
+                try $0.notifyReady(status: "watching execs with \(rules.count) rule(s)")
+            }
         })
         if let startupFailure {
             printError("execwarden: \(startupFailure)")
