@@ -317,7 +317,8 @@ struct OutputRouterTests {
 extension OutputError: Equatable {
     public static func == (left: OutputError, right: OutputError) -> Bool {
         switch (left, right) {
-        case (.readerClosed, .readerClosed), (.stoppedWhileBlocked, .stoppedWhileBlocked): return true
+        case (.readerClosed, .readerClosed), (.stoppedWhileBlocked, .stoppedWhileBlocked), (.gaveUp, .gaveUp):
+            return true
         case (.writeFailed(let a), .writeFailed(let b)): return a == b
         default: return false
         }

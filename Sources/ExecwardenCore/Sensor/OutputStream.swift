@@ -8,6 +8,9 @@ public enum OutputError: Error, CustomStringConvertible, Sendable {
     case writeFailed(errno: Int32)
     /// A stop was requested while the output could not take more data.
     case stoppedWhileBlocked
+    /// The caller stopped waiting for a reader that did not take more
+    /// data; the rest of the buffer was dropped, at a line boundary.
+    case gaveUp
 
     public var description: String {
         switch self {
@@ -17,6 +20,8 @@ public enum OutputError: Error, CustomStringConvertible, Sendable {
             return "writing output failed: \(String(cString: strerror(errorNumber))) (errno \(errorNumber))"
         case .stoppedWhileBlocked:
             return "stopped while the reader of the output was not reading"
+        case .gaveUp:
+            return "the reader of the output did not take more in time"
         }
     }
 }
@@ -67,10 +72,14 @@ public final class LineOutput: @unchecked Sendable {
 
     /// Writes every buffered line. While the descriptor has no room, calls
     /// `whileWaiting` every 100 ms; when it returns false, drops what is
-    /// left and throws `stoppedWhileBlocked`. With nothing to write, checks
+    /// left and throws `stoppedWhileBlocked`. Between two lines it also
+    /// asks `giveUp`; when that returns true, it drops the lines left and
+    /// throws `gaveUp`, so no line is cut. With nothing to write, checks
     /// at most every 100 ms whether the reader of a pipe has gone, so that a
     /// sensor whose reader exited stops without waiting for its next line.
-    public func flush(whileWaiting: () -> Bool = { true }) throws(OutputError) {
+    public func flush(
+        whileWaiting: () -> Bool = { true }, giveUp: () -> Bool = { false }
+    ) throws(OutputError) {
         guard !buffer.isEmpty else {
             try checkReader()
             return
@@ -80,7 +89,8 @@ public final class LineOutput: @unchecked Sendable {
         while offset < buffer.count {
             // A blocking pipe with no room would block write(2) until the
             // reader reads, with no way to stop.
-            if isStream { try waitForRoom(whileWaiting) }
+            let atLineStart = offset == 0 || buffer[offset - 1] == UInt8(ascii: "\n")
+            if isStream { try waitForRoom(whileWaiting, giveUp: atLineStart ? giveUp : { false }) }
             let length = chunkLength(from: offset)
             let result = buffer.withUnsafeBytes { raw in
                 Glibc.write(descriptor, raw.baseAddress! + offset, length)
@@ -93,7 +103,8 @@ public final class LineOutput: @unchecked Sendable {
             case EINTR:
                 continue
             case EAGAIN:
-                try waitForRoom(whileWaiting)
+                let atLineStart = offset == 0 || buffer[offset - 1] == UInt8(ascii: "\n")
+                try waitForRoom(whileWaiting, giveUp: atLineStart ? giveUp : { false })
             case EPIPE:
                 throw .readerClosed
             case let failure:
@@ -116,7 +127,7 @@ public final class LineOutput: @unchecked Sendable {
         return Int(PIPE_BUF)
     }
 
-    private func waitForRoom(_ whileWaiting: () -> Bool) throws(OutputError) {
+    private func waitForRoom(_ whileWaiting: () -> Bool, giveUp: () -> Bool) throws(OutputError) {
         var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
         while true {
             let ready = poll(&entry, 1, 100)
@@ -126,6 +137,7 @@ public final class LineOutput: @unchecked Sendable {
             }
             if ready < 0 && errno != EINTR { throw .writeFailed(errno: errno) }
             if !whileWaiting() { throw .stoppedWhileBlocked }
+            if giveUp() { throw .gaveUp }
         }
     }
 

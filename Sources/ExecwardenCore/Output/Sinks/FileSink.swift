@@ -83,7 +83,8 @@ public final class FileSink: LineSink {
         reopenRequested.store(true, ordering: .relaxed)
     }
 
-    public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
+    /// A regular file never makes the sensor wait, so `giveUp` is not asked.
+    public func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult {
         var result = SinkFlushResult()
         defer {
             buffer.removeAll(keepingCapacity: true)

@@ -39,12 +39,21 @@ public protocol LineSink: AnyObject {
 
     /// Writes the buffered lines and empties the buffer. While the sink
     /// cannot take more, it calls `whileWaiting` about every 100 ms and
-    /// gives up when that returns false.
-    func flush(whileWaiting: () -> Bool) -> SinkFlushResult
+    /// gives up when that returns false. Between lines it also asks
+    /// `giveUp`, and when that returns true it drops the lines left, as
+    /// failed, without a stop.
+    func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult
 
     /// Requests that the destination be closed and reopened before the next
     /// write, so that a renamed log file is replaced by a new one.
     func reopen()
+}
+
+extension LineSink {
+    /// Flushes, waiting as long as `whileWaiting` allows.
+    public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
+        flush(whileWaiting: whileWaiting, giveUp: { false })
+    }
 }
 
 /// Formats an errno for a message: "No space left on device (errno 28)".

@@ -56,6 +56,9 @@ public final class OutputRouter: @unchecked Sendable {
     private let undeliveredCount = Atomic<UInt64>(0)
     /// Alerts per rule, in the order rules first alerted.
     private let ruleCounts = Mutex<[RuleAlertCount]>([])
+    /// How long a sink with only events in a batch may keep the sensor
+    /// waiting before those events are dropped and counted.
+    public var eventWait: Duration = .milliseconds(100)
 
     /// Creates a router; a sink that appears in both lists, compared by
     /// identity, is written once per line. `report` receives failure and
@@ -134,13 +137,26 @@ public final class OutputRouter: @unchecked Sendable {
     /// alert that no sink wrote to `undelivered`. Throws after flushing
     /// all sinks when one of them must stop the sensor (stdout's reader
     /// closed it, or a stop came while it was blocked).
+    ///
+    /// Sinks with alerts in the batch go first and wait for room as long as
+    /// `whileWaiting` allows. A sink with only events in the batch waits at
+    /// most `eventWait`, then drops and counts the events left, so a reader
+    /// that stalls on events cannot hold back the alerts of the next batch.
     public func flush(whileWaiting: () -> Bool) throws(OutputError) {
-        var failed: [Set<Int>] = []
+        var failed = Array(repeating: Set<Int>(), count: sinks.count)
         var stop: OutputError?
-        for (index, sink) in sinks.enumerated() {
-            let result = sink.flush(whileWaiting: whileWaiting)
+        let carriesAlert = sinks.indices.map { index in
+            pendingAlerts.contains { $0.copies.contains { $0.sink == index } }
+        }
+        let order = sinks.indices.filter { carriesAlert[$0] } + sinks.indices.filter { !carriesAlert[$0] }
+        for index in order {
+            let deadline = ContinuousClock.now + eventWait
+            let eventsOnly = !carriesAlert[index]
+            let result = sinks[index].flush(
+                whileWaiting: whileWaiting,
+                giveUp: { eventsOnly && ContinuousClock.now >= deadline })
             record(result, sink: index)
-            failed.append(Set(result.failedLines))
+            failed[index] = Set(result.failedLines)
             if stop == nil { stop = result.stop }
         }
         for pending in pendingAlerts

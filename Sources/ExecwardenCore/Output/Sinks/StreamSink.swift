@@ -22,13 +22,13 @@ public final class StreamSink: LineSink {
         pending += 1
     }
 
-    public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
+    public func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult {
         var result = SinkFlushResult()
         let count = pending
         pending = 0
         let writtenBefore = output.linesWritten
         do {
-            try output.flush(whileWaiting: whileWaiting)
+            try output.flush(whileWaiting: whileWaiting, giveUp: giveUp)
         } catch {
             let written = Int(output.linesWritten - writtenBefore)
             switch error {
@@ -38,6 +38,8 @@ public final class StreamSink: LineSink {
             case .stoppedWhileBlocked:
                 result.fail(from: written, count: count, because: "stopped while \(name) was not being read")
                 result.stop = error
+            case .gaveUp:
+                result.fail(from: written, count: count, because: "the reader of \(name) did not keep up")
             case .writeFailed(let errorNumber):
                 result.fail(from: written, count: count, because: "writing to \(name) failed: \(errnoText(errorNumber))")
             }

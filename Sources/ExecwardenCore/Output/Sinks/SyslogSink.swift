@@ -63,14 +63,19 @@ public final class SyslogSink: LineSink {
         descriptor = -1
     }
 
-    public func flush(whileWaiting: () -> Bool) -> SinkFlushResult {
+    public func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult {
         var result = SinkFlushResult()
         defer { messages.removeAll(keepingCapacity: true) }
         if reconnectRequested.exchange(false, ordering: .relaxed) {
             disconnect()
         }
+        // Once the socket had no room and the wait ended, the rest of the
+        // batch fails at once instead of waiting again for each message.
+        var stoppedWaiting = false
         for index in messages.indices {
-            if let errorNumber = send(messages[index], whileWaiting: whileWaiting) {
+            let wait = { !stoppedWaiting && whileWaiting() && !giveUp() }
+            if let errorNumber = send(messages[index], whileWaiting: wait) {
+                if errorNumber == EAGAIN { stoppedWaiting = true }
                 result.failedLines.append(index)
                 result.failure = "sending to the syslog socket \(socketPath) failed: \(errnoText(errorNumber))"
             }
@@ -150,6 +155,7 @@ public final class SyslogSink: LineSink {
                 continue
             case EAGAIN:
                 var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                if !whileWaiting() { return errorNumber }
                 if poll(&entry, 1, 100) == 0 && !whileWaiting() { return errorNumber }
             case ECONNREFUSED, ENOTCONN, ENOENT, EPIPE:
                 if reconnected { return errorNumber }
