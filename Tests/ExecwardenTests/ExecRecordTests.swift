@@ -167,6 +167,28 @@ struct ExecRecordTests {
         #expect(verdict == .noMatch)
     }
 
+    /// The kernel keeps 15 bytes of a name, so a 15-byte comm may be the
+    /// start of a longer one.
+    @Test("Full-length comm is decided only where a longer name cannot differ", arguments: [
+        (#"process.name == "averylongprogramname""#, "averylongprogra", Verdict.uncertain),
+        (#"process.name == "averylongprogra""#, "averylongprogra", .match),
+        (#"process.name == "other""#, "averylongprogra", .noMatch),
+        (#"process.name : "averylong*""#, "averylongprogra", .match),
+        (#"process.parent.name == "averylongprogramname""#, "short", .noMatch),
+        (#"process.name == "shortname1""#, "shortname", .noMatch),
+    ])
+    func fullLengthComm(condition: String, comm: String, expected: Verdict) throws {
+        var builder = RecordBuilder()
+        builder.setArguments([Array("x".utf8)])
+        withUnsafeMutableBytes(of: &builder.header.comm) { $0.copyBytes(from: Array(comm.utf8)) }
+        withUnsafeMutableBytes(of: &builder.header.parent_comm) { $0.copyBytes(from: Array(comm.utf8)) }
+        let query = try CompiledQuery("process where " + condition, catalog: .sensor)
+        let verdict = builder.bytes().withUnsafeBytes { raw in
+            query.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
+        }
+        #expect(verdict == expected)
+    }
+
     @Test("Relative script name joins its directory")
     func relativeScript() throws {
         var builder = RecordBuilder()

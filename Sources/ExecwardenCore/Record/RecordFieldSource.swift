@@ -1,3 +1,4 @@
+import CExecwarden
 /// Supplies rule fields straight from a raw exec record, without building
 /// Strings or an `ExecEvent`: this is the hot-path filter that runs on every
 /// exec.
@@ -33,7 +34,7 @@ public struct RecordFieldSource: FieldSource {
                 isCut: flags.contains(.executableTruncated),
                 visit)
         case .processName:
-            return Self.visitBytes(record.comm, visit)
+            return Self.visitComm(record.comm, visit)
         case .processArgs:
             return visitArguments(visit)
         case .processArgsCount:
@@ -51,7 +52,7 @@ public struct RecordFieldSource: FieldSource {
                 isCut: flags.contains(.parentExecutableTruncated),
                 visit)
         case .processParentName:
-            return Self.visitBytes(record.parentComm, visit)
+            return Self.visitComm(record.parentComm, visit)
         case .processParentPID:
             return Self.visitInteger(Int64(record.parentPID), visit)
         case .processParentArgs:
@@ -129,6 +130,18 @@ public struct RecordFieldSource: FieldSource {
         if isUnreliable { return .incomplete }
         if isCut { return visit(.prefix(bytes)) ? .matched : .exhausted }
         return visit(.bytes(bytes)) ? .matched : .exhausted
+    }
+
+    /// Visits a comm. The kernel keeps at most 15 bytes of a name, so a
+    /// comm of that length may be the beginning of a longer name: a test
+    /// it fails is decided only if no longer name could pass it either.
+    @inline(__always)
+    private static func visitComm(
+        _ bytes: UnsafeRawBufferPointer, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        if visit(.bytes(bytes)) { return .matched }
+        guard bytes.count == Int(EW_COMM_LEN) - 1 else { return .exhausted }
+        return visit(.prefix(bytes)) ? .matched : .exhausted
     }
 
     @inline(__always)
