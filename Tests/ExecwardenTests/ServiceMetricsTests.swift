@@ -36,6 +36,11 @@ struct PrometheusTextTests {
         statistics.kernel.rulesRingFull = 4
         statistics.kernel.filtered = 9
         statistics.kernel.recursionMisses = 2
+        var v9 = RuleStatistics(ruleID: "id-1", name: "First", version: 9)
+        v9.evaluations = 40
+        v9.matches = 12
+        v9.suppressed = 3
+        statistics.rules = [v9, RuleStatistics(ruleID: "id-1", name: "First", version: 10)]
         var sink = SinkStatistics(name: "file:/var/log/a")
         sink.linesWritten = 5
         sink.linesFailed = 2
@@ -53,6 +58,10 @@ struct PrometheusTextTests {
         #expect(lines.contains(#"execwarden_kernel_records_sent_total{ring="rules"} 101"#))
         #expect(lines.contains(#"execwarden_kernel_records_sent_total{ring="events"} 3"#))
         #expect(lines.contains("execwarden_kernel_execs_filtered_total 9"))
+        #expect(lines.contains(#"execwarden_rule_suppressed_total{rule_id="id-1",version="9",rule_name="First"} 3"#))
+        #expect(lines.contains(#"execwarden_rule_suppressed_total{rule_id="id-1",version="10",rule_name="First"} 0"#))
+        #expect(lines.contains(#"execwarden_rule_evaluations_total{rule_id="id-1",version="9",rule_name="First"} 40"#))
+        #expect(lines.contains(#"execwarden_rule_matches_total{rule_id="id-1",version="9",rule_name="First"} 12"#))
         #expect(lines.contains(#"execwarden_kernel_records_lost_total{cause="rules_ring_full"} 4"#))
         #expect(lines.contains(#"execwarden_kernel_records_lost_total{cause="events_ring_full"} 0"#))
         #expect(lines.contains(#"execwarden_kernel_records_lost_total{cause="no_scratch"} 0"#))

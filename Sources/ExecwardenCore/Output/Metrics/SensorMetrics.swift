@@ -4,6 +4,10 @@ public struct SensorMetrics: Sendable {
     public var sensor: SensorStatistics
     public var sinks: [SinkStatistics]
     public var alertsByRule: [RuleAlertCount]
+
+    static func ruleLabels(_ rule: RuleStatistics) -> [(String, String)] {
+        [("rule_id", rule.ruleID), ("version", String(rule.version)), ("rule_name", rule.name)]
+    }
     /// Alerts that no sink wrote, reported on stderr instead.
     public var undeliveredAlerts: UInt64
     /// Seconds since the Unix epoch when the sensor started.
@@ -70,6 +74,24 @@ public struct SensorMetrics: Sendable {
                 name: "execwarden_rule_alerts_total", help: "Alert lines produced, by rule.",
                 kind: .counter, samples: alertsByRule.map {
                     .init(labels: [("rule_id", $0.ruleID), ("rule_name", $0.name)], value: Double($0.alerts))
+                }),
+            MetricFamily(
+                name: "execwarden_rule_evaluations_total",
+                help: "Records each rule was evaluated on, by rule and version.",
+                kind: .counter, samples: sensor.rules.map {
+                    .init(labels: Self.ruleLabels($0), value: Double($0.evaluations))
+                }),
+            MetricFamily(
+                name: "execwarden_rule_matches_total",
+                help: "Matches, alerted or suppressed, by rule and version.",
+                kind: .counter, samples: sensor.rules.map {
+                    .init(labels: Self.ruleLabels($0), value: Double($0.matches))
+                }),
+            MetricFamily(
+                name: "execwarden_rule_suppressed_total",
+                help: "Matches that raised no alert because the rule had reached its max_signals in the window.",
+                kind: .counter, samples: sensor.rules.map {
+                    .init(labels: Self.ruleLabels($0), value: Double($0.suppressed))
                 }),
             MetricFamily(
                 name: "execwarden_uncertain_alerts_total",
