@@ -103,6 +103,23 @@ private func ruleJSON(id: String, query: String, version: Int = 1, extra: String
         #expect(ruleSet.prefilter.passAll)
     }
 
+    @Test func directoryLinksAreReadOnce() throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        try directory.write("a.json", ruleJSON(id: "a", query: #"process where process.name == "nc""#))
+        try directory.write("sub/b.json", ruleJSON(id: "b", query: #"process where process.name == "socat""#))
+        // A link back to the top, and a second name for the subdirectory.
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path + "/sub/loop", withDestinationPath: directory.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path + "/alias", withDestinationPath: directory.path + "/sub")
+
+        let ruleSet = RuleSet.load(paths: [directory.path], includeBuiltins: false)
+        #expect(ruleSet.loaded.map(\.rule.rule.ruleID).sorted() == ["a", "b"])
+        #expect(ruleSet.invalid.isEmpty)
+        #expect(ruleSet.skipped.isEmpty)
+    }
+
     @Test func invalidJSONAndMissingPathAreInvalid() throws {
         let directory = try ScratchDirectory()
         defer { directory.remove() }

@@ -36,19 +36,25 @@ enum RuleFiles {
     /// `.toml` files, and skipping hidden entries and other files.
     static func read(paths: [String]) -> [RuleDocument] {
         var documents: [RuleDocument] = []
+        // Directories already read, by resolved path, so that a symbolic
+        // link back up the tree or to a directory read before is not
+        // followed again.
+        var visited: Set<String> = []
         for path in paths {
-            documents += read(path: path, explicit: true)
+            documents += read(path: path, explicit: true, visited: &visited)
         }
         return documents
     }
 
-    private static func read(path: String, explicit: Bool) -> [RuleDocument] {
+    private static func read(path: String, explicit: Bool, visited: inout Set<String>) -> [RuleDocument] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return [failure(path, .invalid("no such file or directory"))]
         }
         if isDirectory.boolValue {
-            return readDirectory(path)
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            guard visited.insert(resolved).inserted else { return [] }
+            return readDirectory(path, visited: &visited)
         }
         let lowercased = path.lowercased()
         if lowercased.hasSuffix(".toml") {
@@ -67,7 +73,7 @@ enum RuleFiles {
         return parse(data, path: path, isNDJSON: lowercased.hasSuffix(".ndjson"))
     }
 
-    private static func readDirectory(_ path: String) -> [RuleDocument] {
+    private static func readDirectory(_ path: String, visited: inout Set<String>) -> [RuleDocument] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
@@ -76,7 +82,8 @@ enum RuleFiles {
         }
         var documents: [RuleDocument] = []
         for name in names where !name.hasPrefix(".") {
-            documents += read(path: (path as NSString).appendingPathComponent(name), explicit: false)
+            documents += read(
+                path: (path as NSString).appendingPathComponent(name), explicit: false, visited: &visited)
         }
         return documents
     }
