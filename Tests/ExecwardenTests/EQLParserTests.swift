@@ -227,7 +227,7 @@ struct RejectedQuery: Sendable, CustomTestStringConvertible {
         RejectedQuery("question-mark raw string", #"process where process.name == ?"bash""#, 1, 31, #"?"..." raw strings are not supported"#),
         RejectedQuery("invalid escape", #"process where process.name == "a\qb""#, 1, 33, #"invalid escape \q"#),
         RejectedQuery("invalid unicode escape", #"process where process.name == "\u{d800}""#, 1, 32, "invalid Unicode escape"),
-        RejectedQuery("unknown sensor field", #"process where process.command_line : "*curl*""#, 1, 15, #"unknown field "process.command_line""#),
+        RejectedQuery("unknown sensor field", #"process where process.working_directory : "*tmp*""#, 1, 15, #"unknown field "process.working_directory""#),
         RejectedQuery("unknown field in function", #"process where startsWith(file.path, "/tmp")"#, 1, 26, #"unknown field "file.path""#),
         RejectedQuery("two fields compared", "process where process.name == process.parent.name", 1, 31, "comparing two fields is not supported"),
         RejectedQuery("two fields in function", "process where length(process.name) < length(process.parent.name)", 1, 45, "comparing two fields"),
@@ -275,7 +275,7 @@ struct RejectedQuery: Sendable, CustomTestStringConvertible {
     }
 
     @Test func optionalUnknownFieldCompiles() throws {
-        let query = try CompiledQuery(#"process where ?process.command_line : "*curl*""#, catalog: .sensor)
+        let query = try CompiledQuery(#"process where ?process.working_directory : "*tmp*""#, catalog: .sensor)
         #expect(query.fields.map(\.name) == ["event.category"])
     }
 

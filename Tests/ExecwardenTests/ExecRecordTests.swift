@@ -189,6 +189,33 @@ struct ExecRecordTests {
         #expect(verdict == expected)
     }
 
+    @Test("Command lines join the elements with spaces", arguments: [
+        (#"process.command_line == "curl -o /tmp/x http://h""#, false, Verdict.match),
+        (#"process.command_line : "*-o /tmp/*""#, false, .match),
+        (#"process.command_line == "curl -o""#, false, .noMatch),
+        // Cut: the kept text "curl -o /tm" is the start of the real line.
+        (#"process.command_line : "curl -o /tmp/*""#, true, .uncertain),
+        (#"process.command_line : "wget *""#, true, .noMatch),
+        (#"process.parent.command_line == "bash -c run""#, false, .match),
+    ])
+    func commandLines(condition: String, cut: Bool, expected: Verdict) throws {
+        var builder = RecordBuilder()
+        if cut {
+            builder.header.args = builder.append(Array("curl\0-o\0/tm".utf8))
+            builder.header.argc = 4
+            builder.header.flags = RecordFlags.argsTruncated.rawValue
+        } else {
+            builder.setArguments(["curl", "-o", "/tmp/x", "http://h"].map { Array($0.utf8) })
+        }
+        builder.header.parent_args = builder.append(Array("bash\0-c\0run\0".utf8))
+        builder.header.parent_argc = 3
+        let query = try CompiledQuery("process where " + condition, catalog: .sensor)
+        let verdict = builder.bytes().withUnsafeBytes { raw in
+            query.evaluate(RecordFieldSource(record: try! ExecRecord(bytes: raw)))
+        }
+        #expect(verdict == expected)
+    }
+
     @Test("Relative script name joins its directory")
     func relativeScript() throws {
         var builder = RecordBuilder()

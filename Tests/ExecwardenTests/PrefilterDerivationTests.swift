@@ -59,7 +59,8 @@ struct HandleCase: Sendable, CustomTestStringConvertible {
         .init(#"event.type == "end" and process.pid > 1"#, executables: []),
         .init(#"not event.type == "start""#, executables: []),
         .init("false", executables: []),
-        .init(#"?process.command_line : "*x*""#, executables: []),
+        .init(#"?process.working_directory : "*x*""#, executables: []),
+        .init(#"process.command_line : "*x*""#),
     ]
 }
 

@@ -263,14 +263,14 @@ struct TruncatedArgumentsSource: FieldSource {
     }
 
     @Test func unknownOptionalFieldIsNullForSensor() throws {
-        let event = try JSONFieldSource(json: #"{"process":{"command_line":"curl x"}}"#)
-        let matchQuery = try CompiledQuery(#"any where ?process.command_line : "curl*""#, catalog: .sensor)
+        let event = try JSONFieldSource(json: #"{"process":{"working_directory":"/tmp/x"}}"#)
+        let matchQuery = try CompiledQuery(#"any where ?process.working_directory : "/tmp*""#, catalog: .sensor)
         #expect(matchQuery.evaluate(event) == .noMatch)
-        let nullQuery = try CompiledQuery("any where ?process.command_line == null", catalog: .sensor)
+        let nullQuery = try CompiledQuery("any where ?process.working_directory == null", catalog: .sensor)
         #expect(nullQuery.evaluate(event) == .match)
-        let notNullQuery = try CompiledQuery("any where ?process.command_line != null", catalog: .sensor)
+        let notNullQuery = try CompiledQuery("any where ?process.working_directory != null", catalog: .sensor)
         #expect(notNullQuery.evaluate(event) == .noMatch)
-        let functionQuery = try CompiledQuery(#"any where not startsWith(?process.command_line, "curl")"#, catalog: .sensor)
+        let functionQuery = try CompiledQuery(#"any where not startsWith(?process.working_directory, "/tmp")"#, catalog: .sensor)
         #expect(functionQuery.evaluate(event) == .match)
     }
 

@@ -51,11 +51,11 @@ struct RuleFilesBinaryTests {
         let outcome = try Shell.run(executable: SensorBinaryTests.executable, arguments: ["rules", "check", path])
         let lines = outcome.output.split(separator: "\n").map(String.init)
         #expect(outcome.status == 1)
-        #expect(lines.filter { $0.hasPrefix("load ") }.count == 2)
-        #expect(lines.filter { $0.hasPrefix("skip ") }.count == 7)
+        #expect(lines.filter { $0.hasPrefix("load ") }.count == 3)
+        #expect(lines.filter { $0.hasPrefix("skip ") }.count == 6)
         #expect(lines.contains { $0.hasPrefix("error  \(path):10: ") && $0.contains("line 2, column 24") })
         #expect(lines.contains { $0.contains(":1: ") && $0.contains("kernel prefilter on process names gdb") })
-        #expect(lines.last == "2 rule(s) would load, 7 skipped, 1 invalid")
+        #expect(lines.last == "3 rule(s) would load, 6 skipped, 1 invalid")
     }
 
     @Test("rules check of valid rules exits 0")

@@ -37,6 +37,17 @@ public struct RecordFieldSource: FieldSource {
             return Self.visitComm(record.comm, visit)
         case .processArgs:
             return visitArguments(visit)
+        case .processCommandLine:
+            let flags = record.flags
+            if flags.contains(.argsUnreadable) { return .incomplete }
+            return Self.visitCommandLine(
+                record.argsArea, isCut: flags.contains(.argsTruncated), visit)
+        case .processParentCommandLine:
+            let flags = record.flags
+            if flags.contains(.parentHasNoExecutable) { return .exhausted }
+            if flags.contains(.parentArgsUnknown) { return .incomplete }
+            return Self.visitCommandLine(
+                record.parentArgsArea, isCut: flags.contains(.parentArgsTruncated), visit)
         case .processArgsCount:
             return Self.visitInteger(Int64(record.argc), visit)
         case .processPID:
@@ -130,6 +141,23 @@ public struct RecordFieldSource: FieldSource {
         if isUnreliable { return .incomplete }
         if isCut { return visit(.prefix(bytes)) ? .matched : .exhausted }
         return visit(.bytes(bytes)) ? .matched : .exhausted
+    }
+
+    /// Visits the argv area as ECS's `command_line`: the elements joined by
+    /// single spaces. Built only for a rule that reads it. An area cut at
+    /// the capture limit gives the beginning of the real command line.
+    private static func visitCommandLine(
+        _ area: UnsafeRawBufferPointer, isCut: Bool, _ visit: (FieldValue) -> Bool
+    ) -> FieldVisit {
+        var text = Array(area)
+        if !isCut, text.last == 0 { text.removeLast() }
+        for index in text.indices where text[index] == 0 {
+            text[index] = UInt8(ascii: " ")
+        }
+        let matched = text.withUnsafeBytes { bytes in
+            visit(isCut ? .prefix(bytes) : .bytes(bytes))
+        }
+        return matched ? .matched : .exhausted
     }
 
     /// Visits a comm. The kernel keeps at most 15 bytes of a name, so a
