@@ -14,8 +14,10 @@ func loadRuleSet(_ options: CommandLineOptions) -> RuleSet {
 /// cannot run, or an empty list.
 func problems(of ruleSet: RuleSet) -> [String] {
     var problems = ruleSet.invalid.map { "invalid: \($0)" }
-    if ruleSet.loaded.isEmpty {
-        problems.append("no rule to run: every rule was skipped")
+    if ruleSet.loaded.isEmpty && problems.isEmpty {
+        problems.append(ruleSet.skipped.isEmpty
+            ? "no rule to run: no rule was found"
+            : "no rule to run: every rule was skipped")
     }
     return problems
 }
@@ -40,13 +42,14 @@ func reportRuleSet(_ ruleSet: RuleSet) {
 
 /// `rules check PATH...`: prints each rule that would load with its
 /// prefilter handle, then each skipped rule with its reason. Returns 1
-/// when a file or rule is invalid.
+/// when the sensor would refuse to start on these paths: a file or rule is
+/// invalid, or no rule would run.
 func checkRules(_ paths: [String]) -> Int32 {
     let ruleSet = RuleSet.load(paths: paths, includeBuiltins: false)
     for loaded in ruleSet.loaded {
-        print("load  \(loaded.origin): \(label(loaded.rule)): \(describe(loaded.handle))")
+        print("load   \(loaded.origin): \(label(loaded.rule)): \(describe(loaded.handle))")
         for warning in loaded.warnings {
-            print("      warning: \(warning)")
+            print("       warning: \(warning)")
         }
     }
     for skipped in ruleSet.skipped {
@@ -56,7 +59,10 @@ func checkRules(_ paths: [String]) -> Int32 {
     print(
         "\(ruleSet.loaded.count) rule(s) would load, \(ruleSet.skipped.count - invalid) skipped,"
             + " \(invalid) invalid")
-    return invalid > 0 ? 1 : 0
+    if ruleSet.loaded.isEmpty {
+        print("no rule would run, so the sensor would not start with these paths")
+    }
+    return problems(of: ruleSet).isEmpty ? 0 : 1
 }
 
 /// Prints each rule that would run with its id, version and query.

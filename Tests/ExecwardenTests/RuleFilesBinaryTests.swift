@@ -45,6 +45,17 @@ struct RuleFilesBinaryTests {
         return directory.appendingPathComponent(name).path
     }
 
+    @Test("rules check fails when no rule would run")
+    func rulesCheckWithoutRules() throws {
+        let directory = "/tmp/ew-empty-rules-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outcome = try Shell.run(
+            executable: SensorBinaryTests.executable, arguments: ["rules", "check", directory])
+        #expect(outcome.status == 1)
+        #expect(outcome.output.hasSuffix("no rule would run, so the sensor would not start with these paths\n"))
+    }
+
     @Test("rules check lists loads, skips and errors")
     func rulesCheckExplainsEachRule() throws {
         let path = try fixture("rules/linux-export.ndjson")
