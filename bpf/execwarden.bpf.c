@@ -480,14 +480,17 @@ static __always_inline __u32 ew_put_cgroup_path(struct ew_scratch *s,
 						struct task_struct *task)
 {
 	struct ew_exec_record *r = &s->record;
-	struct ew_cgroup_walk w = {
-		.kn = ew_cgroup_node(task), .start = pos, .pos = pos
-	};
+	struct kernfs_node *kn = ew_cgroup_node(task);
+	struct ew_cgroup_walk w = { .kn = kn, .start = pos, .pos = pos };
 
 	r->cgroup_path.offset = sizeof(*r) + pos;
 	r->cgroup_path.length = 0;
-	if (!w.kn)
+	if (!kn)
 		return pos;
+	/* The id of the cgroup the path names, which on a v1-only host is
+	 * not the default hierarchy's root that bpf_get_current_cgroup_id()
+	 * gives. */
+	r->cgroup_id = BPF_CORE_READ(kn, id);
 	bpf_loop(EW_CGROUP_DEPTH_MAX, ew_cgroup_walk_step, &w, 0);
 	if (w.truncated || !w.finished)
 		r->flags |= EW_FLAG_CGROUP_PATH_TRUNCATED;

@@ -114,6 +114,7 @@ struct cred {
 struct kernfs_node {
 	struct kernfs_node *__parent;
 	const char *name;
+	u64 id;
 };
 
 struct kernfs_node___old {

@@ -124,7 +124,9 @@ struct ew_exec_record {
 	__u64 event_time_ns;
 	__u64 start_time_ns;
 	__u64 parent_start_time_ns;
-	/* Cgroup v2 id of the default hierarchy (0 on a host without one). */
+	/* Id of the cgroup that cgroup_path names (its kernfs node id, the
+	 * inode number of its directory), which for the default hierarchy is
+	 * the cgroup v2 id. */
 	__u64 cgroup_id;
 	__u32 ns_inum[EW_NS_COUNT];
 	__u32 pad1;
