@@ -1,0 +1,222 @@
+import Foundation
+
+/// Medians and spreads of the samples of one subject at one worker count.
+struct Summary: Codable {
+    var subject: SubjectKind
+    var workers: Int
+    var samples: Int
+    var execsPerSecondMedian: Double?
+    var execsPerSecondMin: Double?
+    var execsPerSecondMax: Double?
+    var ratioToNoneMedian: Double?
+    var ratioToControlMedian: Double?
+    var cpuSecondsPerThousandExecsMedian: Double?
+    var bpfNanosecondsPerExecMedian: Double?
+    var bpfNanosecondsPerExecMin: Double?
+    var bpfNanosecondsPerExecMax: Double?
+    var generated: UInt64
+    var delivered: UInt64?
+    var lost: UInt64?
+    var markersSent: Int?
+    var markersAlerted: Int?
+    /// Pooled over the rounds: median, p99 and max, in milliseconds.
+    var idleLatency: LatencySummary?
+    var stormLatency: LatencySummary?
+    var peakResidentKiBMax: UInt64?
+}
+
+struct LatencySummary: Codable {
+    var count: Int
+    var p50: Double
+    var p99: Double
+    var max: Double
+
+    init?(_ values: [Double]) {
+        let sorted = values.sorted()
+        guard let middle = median(sorted), let p99 = quantile(sorted, 0.99), let last = sorted.last
+        else { return nil }
+        count = sorted.count
+        p50 = middle
+        self.p99 = p99
+        self.max = last
+    }
+
+    var text: String { String(format: "%.2f/%.2f/%.2f", p50, p99, max) }
+}
+
+func summarize(_ samples: [Sample], subjects: [SubjectKind], workerCounts: [Int]) -> [Summary] {
+    var summaries: [Summary] = []
+    for workers in workerCounts {
+        for subject in subjects {
+            let group = samples.filter { $0.subject == subject && $0.workers == workers }
+            guard !group.isEmpty else { continue }
+            let rates = group.map(\.execsPerSecond)
+            let bpf = group.compactMap(\.bpfNanosecondsPerExec)
+            summaries.append(Summary(
+                subject: subject, workers: workers, samples: group.count,
+                execsPerSecondMedian: median(rates),
+                execsPerSecondMin: rates.min(), execsPerSecondMax: rates.max(),
+                ratioToNoneMedian: median(group.compactMap(\.ratioToNone)),
+                ratioToControlMedian: median(group.compactMap(\.ratioToControl)),
+                cpuSecondsPerThousandExecsMedian: median(group.compactMap(\.cpuSecondsPerThousandExecs)),
+                bpfNanosecondsPerExecMedian: median(bpf),
+                bpfNanosecondsPerExecMin: bpf.min(), bpfNanosecondsPerExecMax: bpf.max(),
+                generated: group.map(\.generated).reduce(0, +),
+                delivered: sumIfAny(group.map(\.delivered)),
+                lost: sumIfAny(group.map(\.lost)),
+                markersSent: sumIfAny(group.map(\.markersSent)),
+                markersAlerted: sumIfAny(group.map(\.markersAlerted)),
+                idleLatency: LatencySummary(group.flatMap { $0.idleLatencyMilliseconds ?? [] }),
+                stormLatency: LatencySummary(group.flatMap { $0.stormLatencyMilliseconds ?? [] }),
+                peakResidentKiBMax: group.compactMap(\.peakResidentKiB).max()))
+        }
+    }
+    return summaries
+}
+
+private func sumIfAny<T: BinaryInteger>(_ values: [T?]) -> T? {
+    let present = values.compactMap { $0 }
+    return present.isEmpty ? nil : present.reduce(0, +)
+}
+
+/// One line per sample, as it is measured.
+func sampleLine(_ sample: Sample) -> String {
+    var words = [
+        "round=\(sample.round)", "workers=\(sample.workers)",
+        "subject=\(sample.subject.rawValue)",
+        "execs=\(sample.generated)", "failures=\(sample.failures)",
+        String(format: "seconds=%.3f", sample.seconds),
+        String(format: "execs_per_s=%.0f", sample.execsPerSecond),
+    ]
+    if let value = sample.ratioToNone { words.append(String(format: "ratio_none=%.3f", value)) }
+    if let value = sample.ratioToControl { words.append(String(format: "ratio_control=%.3f", value)) }
+    if let value = sample.cpuSecondsPerThousandExecs { words.append(String(format: "cpu_s_per_1k=%.4f", value)) }
+    if let value = sample.bpfNanosecondsPerExec { words.append(String(format: "bpf_ns_per_exec=%.0f", value)) }
+    if let value = sample.delivered { words.append("delivered=\(value)") }
+    if let value = sample.lost { words.append("lost=\(value)") }
+    if let sent = sample.markersSent { words.append("markers=\(sample.markersAlerted ?? 0)/\(sent)") }
+    if let latency = LatencySummary(sample.idleLatencyMilliseconds ?? []) { words.append("idle_ms=\(latency.text)") }
+    if let latency = LatencySummary(sample.stormLatencyMilliseconds ?? []) { words.append("storm_ms=\(latency.text)") }
+    if let value = sample.peakResidentKiB { words.append("peak_rss_kib=\(value)") }
+    return words.joined(separator: " ")
+}
+
+/// The summary as a Markdown table.
+func summaryTable(_ summaries: [Summary]) -> String {
+    var lines = [
+        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | BPF ns / exec median (min-max) | generated | delivered | lost | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    func number(_ value: Double?, _ format: String) -> String {
+        value.map { String(format: format, $0) } ?? "-"
+    }
+    for summary in summaries {
+        let rate = "\(number(summary.execsPerSecondMedian, "%.0f")) (\(number(summary.execsPerSecondMin, "%.0f"))-\(number(summary.execsPerSecondMax, "%.0f")))"
+        let bpf = summary.bpfNanosecondsPerExecMedian == nil ? "-" :
+            "\(number(summary.bpfNanosecondsPerExecMedian, "%.0f")) (\(number(summary.bpfNanosecondsPerExecMin, "%.0f"))-\(number(summary.bpfNanosecondsPerExecMax, "%.0f")))"
+        let markers = summary.markersSent.map { "\(summary.markersAlerted ?? 0)/\($0)" } ?? "-"
+        let cells = [
+            "\(summary.workers)", summary.subject.rawValue, rate,
+            number(summary.ratioToNoneMedian, "%.3f"), number(summary.ratioToControlMedian, "%.3f"),
+            number(summary.cpuSecondsPerThousandExecsMedian, "%.4f"), bpf,
+            "\(summary.generated)", summary.delivered.map(String.init) ?? "-",
+            summary.lost.map(String.init) ?? "-", markers,
+            summary.idleLatency?.text ?? "-", summary.stormLatency?.text ?? "-",
+            number(summary.peakResidentKiBMax.map { Double($0) / 1024 }, "%.1f"),
+        ]
+        lines.append("| " + cells.joined(separator: " | ") + " |")
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// An SVG with two panels against the worker count: median execs/s, and
+/// median sensor CPU seconds per thousand execs.
+func plotSVG(_ summaries: [Summary], subjects: [SubjectKind], workerCounts: [Int], title: String) -> String {
+    let colors: [SubjectKind: String] = [
+        .none: "#444444", .control: "#1f77b4", .rules: "#2ca02c",
+        .events: "#d62728", .execsnoop: "#9467bd", .bpftrace: "#ff7f0e",
+    ]
+    let panelWidth = 420.0, panelHeight = 280.0, left = 70.0, top = 50.0, gap = 90.0
+    var svg = [
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left * 2 + panelWidth * 2 + gap + 40))\" height=\"\(Int(top + panelHeight + 110))\" font-family=\"sans-serif\" font-size=\"12\">",
+        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+        "<text x=\"\(left)\" y=\"22\" font-size=\"14\">\(escapeXML(title))</text>",
+    ]
+    let workers = workerCounts.sorted()
+    let panels: [(String, (Summary) -> Double?)] = [
+        ("execs per second (median)", { $0.execsPerSecondMedian }),
+        ("sensor CPU s per 1000 execs (median)", { $0.cpuSecondsPerThousandExecsMedian }),
+    ]
+    for (panelIndex, panel) in panels.enumerated() {
+        let x0 = left + Double(panelIndex) * (panelWidth + gap)
+        let values = summaries.compactMap(panel.1)
+        let maxValue = max(values.max() ?? 1, 1e-9) * 1.1
+        svg.append("<text x=\"\(x0)\" y=\"\(top - 10)\">\(panel.0)</text>")
+        svg.append("<rect x=\"\(x0)\" y=\"\(top)\" width=\"\(panelWidth)\" height=\"\(panelHeight)\" fill=\"none\" stroke=\"#999\"/>")
+        for step in 0...4 {
+            let value = maxValue * Double(step) / 4
+            let y = top + panelHeight - panelHeight * Double(step) / 4
+            svg.append("<line x1=\"\(x0 - 4)\" y1=\"\(y)\" x2=\"\(x0)\" y2=\"\(y)\" stroke=\"#999\"/>")
+            svg.append("<text x=\"\(x0 - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(axisLabel(value))</text>")
+        }
+        func xPosition(_ worker: Int) -> Double {
+            guard let index = workers.firstIndex(of: worker) else { return x0 }
+            return workers.count == 1 ? x0 + panelWidth / 2
+                : x0 + 20 + (panelWidth - 40) * Double(index) / Double(workers.count - 1)
+        }
+        for worker in workers {
+            svg.append("<text x=\"\(xPosition(worker))\" y=\"\(top + panelHeight + 16)\" text-anchor=\"middle\">\(worker)</text>")
+        }
+        svg.append("<text x=\"\(x0 + panelWidth / 2)\" y=\"\(top + panelHeight + 32)\" text-anchor=\"middle\">workers</text>")
+        for subject in subjects {
+            let points = summaries.filter { $0.subject == subject }.compactMap { summary -> String? in
+                guard let value = panel.1(summary) else { return nil }
+                let y = top + panelHeight - panelHeight * value / maxValue
+                return String(format: "%.1f,%.1f", xPosition(summary.workers), y)
+            }
+            guard !points.isEmpty else { continue }
+            let color = colors[subject] ?? "black"
+            svg.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>")
+            for point in points {
+                let xy = point.split(separator: ",")
+                svg.append("<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"3\" fill=\"\(color)\"/>")
+            }
+        }
+    }
+    for (index, subject) in subjects.enumerated() {
+        let x = left + Double(index) * 120
+        let y = top + panelHeight + 60
+        svg.append("<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(colors[subject] ?? "black")\"/>")
+        svg.append("<text x=\"\(x + 16)\" y=\"\(y)\">\(subject.rawValue)</text>")
+    }
+    svg.append("</svg>")
+    return svg.joined(separator: "\n") + "\n"
+}
+
+private func axisLabel(_ value: Double) -> String {
+    if value >= 1000 { return String(format: "%.0f", value) }
+    if value >= 1 { return String(format: "%.1f", value) }
+    return String(format: "%.3f", value)
+}
+
+private func escapeXML(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;")
+}
+
+/// Everything a run produced, as written to results.json.
+struct Results: Codable {
+    var command: String
+    var build: String
+    var warning: String?
+    var kernel: String
+    var cpus: Int
+    var started: String
+    var sensor: String
+    var method: String
+    var target: String
+    var durationSeconds: Double
+    var rounds: Int
+    var samples: [Sample]
+    var summary: [Summary]
+}
