@@ -54,7 +54,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecwardenTests",
-            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden"],
+            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden", "execwarden-bench"],
             resources: [.copy("Fixtures")]
         ),
     ]
