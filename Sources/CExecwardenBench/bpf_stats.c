@@ -122,6 +122,11 @@ int ewb_prog_stats(uint32_t id, struct ewb_prog_stats *stats)
 	return 0;
 }
 
+int ewb_next_prog_id(uint32_t start, uint32_t *next)
+{
+	return bpf_prog_get_next_id(start, next) ? -errno : 0;
+}
+
 int64_t ewb_count_lines_containing(const char *path, const char *needle, const char *also)
 {
 	FILE *file = fopen(path, "re");

@@ -1,6 +1,6 @@
 import Glibc
 
-/// How each storm iteration starts its child.
+/// The way each storm iteration starts its child.
 enum StormMethod: String, CaseIterable {
     case fork
     case vfork
@@ -17,7 +17,7 @@ enum StormMethod: String, CaseIterable {
     }
 }
 
-/// What each storm iteration executes.
+/// The program each storm iteration executes.
 enum StormTarget: String, CaseIterable {
     /// `/bin/true` with the run's tag as its only argument.
     case `true`
@@ -36,10 +36,10 @@ struct StormSpec {
     var workers = 2
     /// Total execs; 0 runs for `durationSeconds`.
     var count: UInt64 = 0
-    var durationSeconds = 3.0
+    var durationSeconds = 2.0
 }
 
-/// What is measured side by side.
+/// A configuration measured side by side with the others.
 enum SubjectKind: String, CaseIterable, Codable {
     /// The storm alone.
     case none
@@ -105,7 +105,7 @@ let usage = """
                           (default 2)
       --workers LIST      compare: comma-separated worker counts (default 1,2,4)
       --count N           storm: stop after N execs in total
-      --duration SEC      seconds per storm (default 3)
+      --duration SEC      seconds per storm (default 2)
       --rounds N          compare: rounds of interleaved runs (default 3)
       --subjects LIST     compare: comma-separated subset of none, control,
                           rules, events, execsnoop, bpftrace (default all;
@@ -167,7 +167,7 @@ func parseCommand(_ arguments: [String]) throws -> Command {
         case "--duration":
             let text = try value(argument)
             guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
-                throw UsageError(description: "invalid --duration '\(text)': expected seconds from 0 to 3600")
+                throw UsageError(description: "invalid --duration '\(text)': expected seconds, more than 0 and at most 3600")
             }
             storm.durationSeconds = seconds
             durationSet = true

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 
 /// Runs the interleaved comparison: for each round, for each worker count,
-/// one storm per subject in a fixed order, so slow drifts of the machine
-/// hit every subject alike.
+/// one storm per subject, so slow drifts of the machine hit every subject
+/// alike. Each round starts one subject later in the list, so no subject
+/// always runs right after the same other one.
 final class Comparison {
     let options: CompareOptions
     let sensorPath: String
@@ -15,6 +16,9 @@ final class Comparison {
     private(set) var samples: [Sample] = []
     /// Markers sent before each storm, 50 ms apart, to time idle alerts.
     private let idleMarkers = 10
+    /// Pause between a subject's start and its storm, the same for every
+    /// subject, so the previous subject's teardown does not overlap a storm.
+    private let settleSeconds = 1.0
 
     init(options: CompareOptions, sensorPath: String, subjects: [SubjectKind]) throws {
         self.options = options
@@ -36,19 +40,22 @@ final class Comparison {
         _ = try runStorm(warmUp, command: try workspace.command(for: options.storm.target, tag: "ewb-warm-up"))
 
         for round in 1...options.rounds {
+            let shift = (round - 1) % subjects.count
+            let order = Array(subjects[shift...] + subjects[..<shift])
             for workers in options.workerCounts {
-                var roundSamples: [Sample] = []
-                for kind in subjects {
-                    var sample = try measure(kind, workers: workers, round: round)
-                    let none = roundSamples.first { $0.subject == .none }
-                    let control = roundSamples.first { $0.subject == .control }
-                    if let none, none.execsPerSecond > 0 {
+                var group: [Sample] = []
+                for kind in order {
+                    group.append(try measure(kind, workers: workers, round: round))
+                }
+                let none = group.first { $0.subject == .none }
+                let control = group.first { $0.subject == .control }
+                for var sample in group {
+                    if let none, none.execsPerSecond > 0, sample.subject != .none {
                         sample.ratioToNone = sample.execsPerSecond / none.execsPerSecond
                     }
-                    if let control, control.execsPerSecond > 0 {
+                    if let control, control.execsPerSecond > 0, sample.subject != .control {
                         sample.ratioToControl = sample.execsPerSecond / control.execsPerSecond
                     }
-                    roundSamples.append(sample)
                     samples.append(sample)
                     report(sample)
                 }
@@ -65,12 +72,15 @@ final class Comparison {
         let ledger = (kind == .rules || kind == .events) ? MarkerLedger(prefix: base + "-mark-") : nil
         let subject = try start(kind, tag: tag, readyTag: base + "-ready", ledger: ledger)
 
+        let settleEnd = Date().addingTimeInterval(settleSeconds)
         if let ledger {
             for _ in 0..<idleMarkers {
                 ledger.send(.idle)
                 usleep(50_000)
             }
         }
+        let remaining = settleEnd.timeIntervalSinceNow
+        if remaining > 0 { usleep(UInt32(remaining * 1e6)) }
         let cpuBefore = subject.pid.flatMap { ProcessStatistics.cpuSeconds(pid: $0) }
         let programs = subject.programIDs()
         let bpfBefore = BPFRunTotals.read(programIDs: programs)
@@ -97,6 +107,10 @@ final class Comparison {
             if storm.execs > 0 {
                 sample.cpuSecondsPerThousandExecs = (cpuAfter - cpuBefore) / (Double(storm.execs) / 1000)
             }
+        }
+        let runs = bpfAfter.runCount &- bpfBefore.runCount
+        if let cpuSeconds = sample.cpuSeconds, runs > 0 {
+            sample.cpuSecondsPerThousandExecsSeen = cpuSeconds / (Double(runs) / 1000)
         }
         if !programs.isEmpty {
             sample.bpfRunTimeNanoseconds = bpfAfter.runTimeNanoseconds &- bpfBefore.runTimeNanoseconds
@@ -209,7 +223,7 @@ enum Peers {
         "/sys/kernel/debug/tracing/events/syscalls/sys_enter_execve",
     ]
 
-    /// Why a peer cannot run here, or nil when it can.
+    /// The reason a peer cannot run here, or nil when it can.
     static func problem(_ kind: SubjectKind) -> String? {
         let executable: String
         let package: String

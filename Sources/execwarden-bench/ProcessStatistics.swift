@@ -65,6 +65,43 @@ func readProcFile(_ path: String) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// A BPF program loaded on the host and its statistics at one moment.
+struct LoadedProgram: Codable {
+    var id: UInt32
+    var name: String
+    var runTimeNanoseconds: UInt64
+    var runs: UInt64
+
+    /// Every program loaded now, by id.
+    static func all() -> [UInt32: LoadedProgram] {
+        var programs: [UInt32: LoadedProgram] = [:]
+        var id: UInt32 = 0
+        while ewb_next_prog_id(id, &id) == 0 {
+            var stats = ewb_prog_stats()
+            guard ewb_prog_stats(id, &stats) == 0 else { continue }
+            let name = withUnsafeBytes(of: stats.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            programs[id] = LoadedProgram(
+                id: id, name: name, runTimeNanoseconds: stats.run_time_ns, runs: stats.run_count)
+        }
+        return programs
+    }
+
+    /// Programs loaded at both readings that ran in between, with the run
+    /// time and runs of that interval: other tools' programs, which slow
+    /// every subject's execs alike.
+    static func ranBetween(
+        _ start: [UInt32: LoadedProgram], _ end: [UInt32: LoadedProgram]
+    ) -> [LoadedProgram] {
+        end.values.compactMap { program in
+            guard let before = start[program.id], program.runs > before.runs else { return nil }
+            return LoadedProgram(
+                id: program.id, name: program.name,
+                runTimeNanoseconds: program.runTimeNanoseconds &- before.runTimeNanoseconds,
+                runs: program.runs - before.runs)
+        }.sorted { $0.id < $1.id }
+    }
+}
+
 /// Summed run time and run count of a set of BPF programs, from the
 /// kernel's run-time statistics.
 struct BPFRunTotals {

@@ -11,6 +11,7 @@ struct Summary: Codable {
     var ratioToNoneMedian: Double?
     var ratioToControlMedian: Double?
     var cpuSecondsPerThousandExecsMedian: Double?
+    var cpuSecondsPerThousandExecsSeenMedian: Double?
     var bpfNanosecondsPerExecMedian: Double?
     var bpfNanosecondsPerExecMin: Double?
     var bpfNanosecondsPerExecMax: Double?
@@ -59,6 +60,7 @@ func summarize(_ samples: [Sample], subjects: [SubjectKind], workerCounts: [Int]
                 ratioToNoneMedian: median(group.compactMap(\.ratioToNone)),
                 ratioToControlMedian: median(group.compactMap(\.ratioToControl)),
                 cpuSecondsPerThousandExecsMedian: median(group.compactMap(\.cpuSecondsPerThousandExecs)),
+                cpuSecondsPerThousandExecsSeenMedian: median(group.compactMap(\.cpuSecondsPerThousandExecsSeen)),
                 bpfNanosecondsPerExecMedian: median(bpf),
                 bpfNanosecondsPerExecMin: bpf.min(), bpfNanosecondsPerExecMax: bpf.max(),
                 generated: group.map(\.generated).reduce(0, +),
@@ -79,7 +81,7 @@ private func sumIfAny<T: BinaryInteger>(_ values: [T?]) -> T? {
     return present.isEmpty ? nil : present.reduce(0, +)
 }
 
-/// One line per sample, as it is measured.
+/// Formats one sample as a line of key=value words.
 func sampleLine(_ sample: Sample) -> String {
     var words = [
         "round=\(sample.round)", "workers=\(sample.workers)",
@@ -91,6 +93,8 @@ func sampleLine(_ sample: Sample) -> String {
     if let value = sample.ratioToNone { words.append(String(format: "ratio_none=%.3f", value)) }
     if let value = sample.ratioToControl { words.append(String(format: "ratio_control=%.3f", value)) }
     if let value = sample.cpuSecondsPerThousandExecs { words.append(String(format: "cpu_s_per_1k=%.4f", value)) }
+    if let value = sample.cpuSecondsPerThousandExecsSeen { words.append(String(format: "cpu_s_per_1k_seen=%.4f", value)) }
+    if let value = sample.bpfRuns { words.append("execs_seen=\(value)") }
     if let value = sample.bpfNanosecondsPerExec { words.append(String(format: "bpf_ns_per_exec=%.0f", value)) }
     if let value = sample.delivered { words.append("delivered=\(value)") }
     if let value = sample.lost { words.append("lost=\(value)") }
@@ -101,11 +105,11 @@ func sampleLine(_ sample: Sample) -> String {
     return words.joined(separator: " ")
 }
 
-/// The summary as a Markdown table.
+/// Formats the summaries as a Markdown table.
 func summaryTable(_ summaries: [Summary]) -> String {
     var lines = [
-        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | BPF ns / exec median (min-max) | generated | delivered | lost | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | CPU s / 1k execs seen | BPF ns / exec median (min-max) | generated | delivered | lost | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     func number(_ value: Double?, _ format: String) -> String {
         value.map { String(format: format, $0) } ?? "-"
@@ -118,7 +122,8 @@ func summaryTable(_ summaries: [Summary]) -> String {
         let cells = [
             "\(summary.workers)", summary.subject.rawValue, rate,
             number(summary.ratioToNoneMedian, "%.3f"), number(summary.ratioToControlMedian, "%.3f"),
-            number(summary.cpuSecondsPerThousandExecsMedian, "%.4f"), bpf,
+            number(summary.cpuSecondsPerThousandExecsMedian, "%.4f"),
+            number(summary.cpuSecondsPerThousandExecsSeenMedian, "%.4f"), bpf,
             "\(summary.generated)", summary.delivered.map(String.init) ?? "-",
             summary.lost.map(String.init) ?? "-", markers,
             summary.idleLatency?.text ?? "-", summary.stormLatency?.text ?? "-",
@@ -129,7 +134,7 @@ func summaryTable(_ summaries: [Summary]) -> String {
     return lines.joined(separator: "\n")
 }
 
-/// An SVG with two panels against the worker count: median execs/s, and
+/// Draws an SVG with two panels against the worker count: median execs/s, and
 /// median sensor CPU seconds per thousand execs.
 func plotSVG(_ summaries: [Summary], subjects: [SubjectKind], workerCounts: [Int], title: String) -> String {
     let colors: [SubjectKind: String] = [
@@ -217,6 +222,8 @@ struct Results: Codable {
     var target: String
     var durationSeconds: Double
     var rounds: Int
+    /// Programs of other tools that ran during the comparison.
+    var otherPrograms: [LoadedProgram]
     var samples: [Sample]
     var summary: [Summary]
 }

@@ -16,6 +16,9 @@ struct Sample: Codable {
     /// until it went quiet after it.
     var cpuSeconds: Double?
     var cpuSecondsPerThousandExecs: Double?
+    /// The same CPU over the execs the subject's programs saw on the host
+    /// (their run count), which include other processes' execs.
+    var cpuSecondsPerThousandExecsSeen: Double?
     /// The subject's BPF programs: summed run time over the storm, runs
     /// (host-wide, so other processes' execs count too), and time per run.
     var bpfRunTimeNanoseconds: UInt64?

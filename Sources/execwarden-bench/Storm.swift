@@ -18,7 +18,7 @@ struct StormError: Error, CustomStringConvertible {
 }
 
 /// The executable and arguments of a storm target, as C strings that stay
-/// valid until `release`.
+/// valid while the object lives.
 final class ExecCommand {
     let path: UnsafeMutablePointer<CChar>
     let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
@@ -65,8 +65,8 @@ final class StormWorkspace {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// The command for one storm iteration; `tag` marks the storm's execs
-    /// so their events can be counted among the host's other execs.
+    /// Builds the command for one storm iteration. `tag` marks the storm's
+    /// execs, so their events can be counted among the host's other execs.
     func command(for target: StormTarget, tag: String) throws -> ExecCommand {
         switch target {
         case .true:
@@ -82,9 +82,9 @@ final class StormWorkspace {
         }
     }
 
-    /// A copy of /bin/true 200 directories of 16 characters deep, made once.
-    /// Built with mkdirat and openat, one level at a time, because
-    /// Foundation's file operations fail on paths this long.
+    /// Creates, once, a copy of /bin/true 200 directories of 16 characters
+    /// deep and returns its path. It uses mkdirat and openat, one level at
+    /// a time, because Foundation's file operations fail on paths this long.
     private func deepExecutable() throws -> String {
         if let existing = deepPathExecutable { return existing }
         let name = "level-directory"

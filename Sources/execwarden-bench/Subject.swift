@@ -6,7 +6,8 @@ struct SubjectError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// What a subject reports after a storm, beyond the harness's own readings.
+/// Counts a subject reports after a storm, beyond the harness's own
+/// readings.
 struct SubjectOutcome {
     /// Output lines or counted execs that belong to the storm.
     var delivered: UInt64?
@@ -24,7 +25,7 @@ protocol Subject: AnyObject {
     var pid: pid_t? { get }
     /// Programs whose BPF run time is measured.
     func programIDs() -> Set<UInt32>
-    /// Counts read before and after the storm, for the control.
+    /// Execs the subject counted itself so far (the control), or nil.
     func execsCounted() -> UInt64?
     func stop() throws -> SubjectOutcome
 }
@@ -141,7 +142,10 @@ final class ProcessSubject: Subject {
         if let reader {
             outcome.delivered = reader.counts.tagged
         } else if let path = stdoutPath {
-            outcome.delivered = UInt64(max(0, ewb_count_lines_containing(path, tag, nil)))
+            // With --events, a matched exec gives an alert line as well as
+            // its event line; only event lines count as delivered.
+            let eventKind = kind == .events ? "\"kind\":\"event\"" : nil
+            outcome.delivered = UInt64(max(0, ewb_count_lines_containing(path, tag, eventKind)))
             if kind == .events, let markerPrefix {
                 outcome.markerAlertsInFile = Int(max(0, ewb_count_lines_containing(path, markerPrefix, "\"kind\":\"alert\"")))
             }

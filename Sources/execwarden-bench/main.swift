@@ -19,7 +19,8 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// The execwarden binary beside this program, as `swift build` places them.
+/// Returns the execwarden binary beside this program, where `swift build`
+/// places both.
 func defaultSensorPath() -> String {
     let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
     return URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("execwarden").path
@@ -51,7 +52,7 @@ func runCompareCommand(_ options: CompareOptions) -> Int32 {
     if isDebugBuild {
         printError(debugWarning)
         guard options.allowDebugBuild else {
-            printError("execwarden-bench: refusing to report from a debug build; pass --allow-debug-build to report anyway")
+            printError("execwarden-bench: results of a debug build are not reported; pass --allow-debug-build to report them anyway")
             return 1
         }
     }
@@ -86,6 +87,7 @@ func runCompareCommand(_ options: CompareOptions) -> Int32 {
 
     let started = ISO8601DateFormatter().string(from: Date())
     printError("execwarden-bench: \(options.rounds) round(s) x workers \(options.workerCounts) x \(subjects.map(\.rawValue)), \(options.storm.durationSeconds) s per storm, method \(options.storm.method.rawValue), target \(options.storm.target.rawValue)")
+    let programsAtStart = LoadedProgram.all()
     let comparison: Comparison
     do {
         comparison = try Comparison(options: options, sensorPath: sensorPath, subjects: subjects)
@@ -97,12 +99,14 @@ func runCompareCommand(_ options: CompareOptions) -> Int32 {
         printError("execwarden-bench: \(error)")
         return 1
     }
+    let otherPrograms = LoadedProgram.ranBetween(programsAtStart, LoadedProgram.all())
     let summaries = summarize(comparison.samples, subjects: subjects, workerCounts: options.workerCounts)
     let table = summaryTable(summaries)
     let build = isDebugBuild ? "debug" : "release"
     let commandLine = CommandLine.arguments.joined(separator: " ")
     var header = "execwarden-bench \(build) build, \(started), kernel \(kernelRelease()), \(ProcessInfo.processInfo.activeProcessorCount) CPUs\n"
     header += "command: \(commandLine)\n"
+    header += otherProgramsText(otherPrograms)
     if isDebugBuild { header = debugWarning + "\n" + header }
     print("\n" + header + "\n" + table)
 
@@ -111,7 +115,7 @@ func runCompareCommand(_ options: CompareOptions) -> Int32 {
         kernel: kernelRelease(), cpus: ProcessInfo.processInfo.activeProcessorCount,
         started: started, sensor: sensorPath, method: options.storm.method.rawValue,
         target: options.storm.target.rawValue, durationSeconds: options.storm.durationSeconds,
-        rounds: options.rounds, samples: comparison.samples, summary: summaries)
+        rounds: options.rounds, otherPrograms: otherPrograms, samples: comparison.samples, summary: summaries)
     do {
         try writeResults(results, table: header + "\n" + table + "\n", summaries: summaries,
                          subjects: subjects, options: options)
@@ -135,6 +139,18 @@ func writeResults(_ results: Results, table: String, summaries: [Summary],
     let svg = plotSVG(summaries, subjects: subjects, workerCounts: options.workerCounts, title: title)
     try Data(svg.utf8).write(to: directory.appendingPathComponent("results.svg"))
     printError("execwarden-bench: wrote results.json, results.txt and results.svg to \(directory.path)")
+}
+
+/// Lists other tools' BPF programs that ran during the comparison: their
+/// cost lands on every subject's execs.
+func otherProgramsText(_ programs: [LoadedProgram]) -> String {
+    guard !programs.isEmpty else { return "other BPF programs that ran during the comparison: none\n" }
+    var text = "other BPF programs that ran during the comparison (id name runs ns/run):\n"
+    for program in programs {
+        let perRun = Double(program.runTimeNanoseconds) / Double(program.runs)
+        text += String(format: "  %u %@ %llu %.0f\n", program.id, program.name, program.runs, perRun)
+    }
+    return text
 }
 
 func kernelRelease() -> String {

@@ -93,10 +93,13 @@ struct ewb_prog_stats {
 /* Reads the statistics of the program with this id. Returns 0 or -errno. */
 int ewb_prog_stats(uint32_t id, struct ewb_prog_stats *stats);
 
+/* Stores in *next the id of the first loaded program after start. Returns
+ * 0, or -ENOENT after the last one. */
+int ewb_next_prog_id(uint32_t start, uint32_t *next);
+
 /*
  * Counts the lines of a file that contain needle and, unless it is NULL,
- * also. Returns the count, or
- * -errno when the file cannot be read.
+ * also. Returns the count, or -errno when the file cannot be read.
  */
 int64_t ewb_count_lines_containing(const char *path, const char *needle, const char *also);
 
