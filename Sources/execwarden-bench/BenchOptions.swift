@@ -25,7 +25,7 @@ enum StormTarget: String, CaseIterable {
     case unshare
     /// `/bin/true` with about 100 KB of arguments after the tag.
     case longArgv = "long-argv"
-    /// A copy of `/bin/true` 200 directories deep (a path of about 3.5 KB).
+    /// A copy of `/bin/true` 200 directories deep (a path of about 3.2 KB).
     case deepPath = "deep-path"
 }
 
