@@ -214,6 +214,8 @@ enum Peers {
     static let execsnoop = "/usr/sbin/execsnoop"
     static let bpftrace = "/usr/bin/bpftrace"
     /// The classic execsnoop one-liner: each execve's arguments.
+    /// NOTE: both peers trace execve alone, so an execveat storm delivers
+    /// nothing to them and their BPF cost per exec is not comparable.
     static let bpftraceProgram = "tracepoint:syscalls:sys_enter_execve { join(args->argv); }"
 
     /// The syscall tracepoint both peers attach to; libbpf and bpftrace

@@ -199,6 +199,7 @@ func plotSVG(_ summaries: [Summary], subjects: [SubjectKind], workerCounts: [Int
 }
 
 private func axisLabel(_ value: Double) -> String {
+    if value == 0 { return "0" }
     if value >= 1000 { return String(format: "%.0f", value) }
     if value >= 1 { return String(format: "%.1f", value) }
     return String(format: "%.3f", value)
