@@ -124,6 +124,9 @@ final class Comparison {
             sample.delivered = outcome.delivered
         }
         sample.lost = outcome.lost
+        if [.events, .execsnoop, .bpftrace].contains(kind), let delivered = sample.delivered {
+            sample.missing = storm.execs > delivered ? storm.execs - delivered : 0
+        }
         sample.totals = outcome.totals.isEmpty ? nil : outcome.totals
         sample.peakResidentKiB = peak
         if let ledger {

@@ -18,6 +18,7 @@ struct Summary: Codable {
     var generated: UInt64
     var delivered: UInt64?
     var lost: UInt64?
+    var missing: UInt64?
     var markersSent: Int?
     var markersAlerted: Int?
     /// Pooled over the rounds: median, p99 and max, in milliseconds.
@@ -66,6 +67,7 @@ func summarize(_ samples: [Sample], subjects: [SubjectKind], workerCounts: [Int]
                 generated: group.map(\.generated).reduce(0, +),
                 delivered: sumIfAny(group.map(\.delivered)),
                 lost: sumIfAny(group.map(\.lost)),
+                missing: sumIfAny(group.map(\.missing)),
                 markersSent: sumIfAny(group.map(\.markersSent)),
                 markersAlerted: sumIfAny(group.map(\.markersAlerted)),
                 idleLatency: LatencySummary(group.flatMap { $0.idleLatencyMilliseconds ?? [] }),
@@ -98,6 +100,7 @@ func sampleLine(_ sample: Sample) -> String {
     if let value = sample.bpfNanosecondsPerExec { words.append(String(format: "bpf_ns_per_exec=%.0f", value)) }
     if let value = sample.delivered { words.append("delivered=\(value)") }
     if let value = sample.lost { words.append("lost=\(value)") }
+    if let value = sample.missing { words.append("missing=\(value)") }
     if let sent = sample.markersSent { words.append("markers=\(sample.markersAlerted ?? 0)/\(sent)") }
     if let latency = LatencySummary(sample.idleLatencyMilliseconds ?? []) { words.append("idle_ms=\(latency.text)") }
     if let latency = LatencySummary(sample.stormLatencyMilliseconds ?? []) { words.append("storm_ms=\(latency.text)") }
@@ -108,27 +111,45 @@ func sampleLine(_ sample: Sample) -> String {
 /// Formats the summaries as a Markdown table.
 func summaryTable(_ summaries: [Summary]) -> String {
     var lines = [
-        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | CPU s / 1k execs seen | BPF ns / exec median (min-max) | generated | delivered | lost | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | CPU s / 1k execs seen | BPF ns / exec median (min-max) | generated | delivered | lost | missing | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     func number(_ value: Double?, _ format: String) -> String {
         value.map { String(format: format, $0) } ?? "-"
     }
+    func count<T: BinaryInteger>(_ value: T?) -> String {
+        value.map { "\($0)" } ?? "-"
+    }
     for summary in summaries {
-        let rate = "\(number(summary.execsPerSecondMedian, "%.0f")) (\(number(summary.execsPerSecondMin, "%.0f"))-\(number(summary.execsPerSecondMax, "%.0f")))"
-        let bpf = summary.bpfNanosecondsPerExecMedian == nil ? "-" :
-            "\(number(summary.bpfNanosecondsPerExecMedian, "%.0f")) (\(number(summary.bpfNanosecondsPerExecMin, "%.0f"))-\(number(summary.bpfNanosecondsPerExecMax, "%.0f")))"
-        let markers = summary.markersSent.map { "\(summary.markersAlerted ?? 0)/\($0)" } ?? "-"
-        let cells = [
-            "\(summary.workers)", summary.subject.rawValue, rate,
-            number(summary.ratioToNoneMedian, "%.3f"), number(summary.ratioToControlMedian, "%.3f"),
-            number(summary.cpuSecondsPerThousandExecsMedian, "%.4f"),
-            number(summary.cpuSecondsPerThousandExecsSeenMedian, "%.4f"), bpf,
-            "\(summary.generated)", summary.delivered.map(String.init) ?? "-",
-            summary.lost.map(String.init) ?? "-", markers,
-            summary.idleLatency?.text ?? "-", summary.stormLatency?.text ?? "-",
-            number(summary.peakResidentKiBMax.map { Double($0) / 1024 }, "%.1f"),
-        ]
+        let rateMedian = number(summary.execsPerSecondMedian, "%.0f")
+        let rateMin = number(summary.execsPerSecondMin, "%.0f")
+        let rateMax = number(summary.execsPerSecondMax, "%.0f")
+        var bpf = "-"
+        if let bpfMedian = summary.bpfNanosecondsPerExecMedian {
+            let bpfMin = number(summary.bpfNanosecondsPerExecMin, "%.0f")
+            let bpfMax = number(summary.bpfNanosecondsPerExecMax, "%.0f")
+            bpf = String(format: "%.0f", bpfMedian) + " (\(bpfMin)-\(bpfMax))"
+        }
+        var markers = "-"
+        if let sent = summary.markersSent {
+            markers = "\(summary.markersAlerted ?? 0)/\(sent)"
+        }
+        let peakMiB = summary.peakResidentKiBMax.map { Double($0) / 1024 }
+        var cells: [String] = ["\(summary.workers)", summary.subject.rawValue]
+        cells.append("\(rateMedian) (\(rateMin)-\(rateMax))")
+        cells.append(number(summary.ratioToNoneMedian, "%.3f"))
+        cells.append(number(summary.ratioToControlMedian, "%.3f"))
+        cells.append(number(summary.cpuSecondsPerThousandExecsMedian, "%.4f"))
+        cells.append(number(summary.cpuSecondsPerThousandExecsSeenMedian, "%.4f"))
+        cells.append(bpf)
+        cells.append("\(summary.generated)")
+        cells.append(count(summary.delivered))
+        cells.append(count(summary.lost))
+        cells.append(count(summary.missing))
+        cells.append(markers)
+        cells.append(summary.idleLatency?.text ?? "-")
+        cells.append(summary.stormLatency?.text ?? "-")
+        cells.append(number(peakMiB, "%.1f"))
         lines.append("| " + cells.joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n")

@@ -29,6 +29,9 @@ struct Sample: Codable {
     var delivered: UInt64?
     /// What the subject counted as lost, all stages summed.
     var lost: UInt64?
+    /// Storm execs with no output line, for subjects that print every exec.
+    /// More missing than lost means an exec was lost without being counted.
+    var missing: UInt64?
     /// execwarden's totals line at exit.
     var totals: [String: UInt64]?
     var markersSent: Int?

@@ -109,6 +109,9 @@ func runCompareCommand(_ options: CompareOptions) -> Int32 {
     header += otherProgramsText(otherPrograms)
     if isDebugBuild { header = debugWarning + "\n" + header }
     print("\n" + header + "\n" + table)
+    for sample in comparison.samples where (sample.missing ?? 0) > (sample.lost ?? 0) {
+        printError("execwarden-bench: warning: \(sample.subject.rawValue), round \(sample.round), \(sample.workers) workers: \(sample.missing ?? 0) storm execs have no output line but only \(sample.lost ?? 0) were counted as lost")
+    }
 
     let results = Results(
         command: commandLine, build: build, warning: isDebugBuild ? debugWarning : nil,
