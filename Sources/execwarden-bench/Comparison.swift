@@ -71,6 +71,11 @@ final class Comparison {
         let command = try workspace.command(for: options.storm.target, tag: tag)
         let ledger = (kind == .rules || kind == .events) ? MarkerLedger(prefix: base + "-mark-") : nil
         let subject = try start(kind, tag: tag, readyTag: base + "-ready", ledger: ledger)
+        var stopped = false
+        defer {
+            // A failed measurement still stops its sensor or peer.
+            if !stopped { _ = try? subject.stop() }
+        }
 
         let settleEnd = Date().addingTimeInterval(settleSeconds)
         if let ledger {
@@ -96,6 +101,7 @@ final class Comparison {
         let bpfAfter = BPFRunTotals.read(programIDs: programs)
         let countedAfter = subject.execsCounted()
         let peak = subject.pid.flatMap { ProcessStatistics.peakResidentKiB(pid: $0) }
+        stopped = true
         let outcome = try subject.stop()
 
         var sample = Sample(
