@@ -27,8 +27,8 @@ enum ProcessStatistics {
         return nil
     }
 
-    /// Ids of the BPF programs the process holds through a descriptor: a
-    /// program's own, or a link's.
+    /// Returns the ids of the BPF programs that the process has open
+    /// descriptors for: a program's own, or a link's.
     static func bpfProgramIDs(pid: pid_t) -> Set<UInt32> {
         var ids = Set<UInt32>()
         guard let directory = opendir("/proc/\(pid)/fdinfo") else { return ids }
@@ -72,7 +72,7 @@ struct LoadedProgram: Codable {
     var runTimeNanoseconds: UInt64
     var runs: UInt64
 
-    /// Every program loaded now, by id.
+    /// Reads every program loaded now, by id.
     static func all() -> [UInt32: LoadedProgram] {
         var programs: [UInt32: LoadedProgram] = [:]
         var id: UInt32 = 0

@@ -27,7 +27,7 @@ struct Sample: Codable {
     var bpfPrograms: [String]?
     /// Output lines (or control counts) belonging to the storm.
     var delivered: UInt64?
-    /// What the subject counted as lost, all stages summed.
+    /// Events the subject counted as lost, all stages summed.
     var lost: UInt64?
     /// Storm execs with no output line, for subjects that print every exec.
     /// More missing than lost means an exec was lost without being counted.
