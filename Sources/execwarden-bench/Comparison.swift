@@ -141,6 +141,8 @@ final class Comparison {
             if kind == .rules {
                 sample.idleLatencyMilliseconds = ledger.latencies(.idle)
                 sample.stormLatencyMilliseconds = ledger.latencies(.storm)
+                sample.idleLatencySinceEventMilliseconds = ledger.latenciesSinceEvent(.idle)
+                sample.stormLatencySinceEventMilliseconds = ledger.latenciesSinceEvent(.storm)
             }
         }
         return sample

@@ -24,6 +24,9 @@ struct Summary: Codable {
     /// Pooled over the rounds: median, p99 and max, in milliseconds.
     var idleLatency: LatencySummary?
     var stormLatency: LatencySummary?
+    /// The same from the alert's `@timestamp`, which leaves out the execve.
+    var idleLatencySinceEvent: LatencySummary?
+    var stormLatencySinceEvent: LatencySummary?
     var peakResidentKiBMax: UInt64?
 }
 
@@ -72,6 +75,8 @@ func summarize(_ samples: [Sample], subjects: [SubjectKind], workerCounts: [Int]
                 markersAlerted: sumIfAny(group.map(\.markersAlerted)),
                 idleLatency: LatencySummary(group.flatMap { $0.idleLatencyMilliseconds ?? [] }),
                 stormLatency: LatencySummary(group.flatMap { $0.stormLatencyMilliseconds ?? [] }),
+                idleLatencySinceEvent: LatencySummary(group.flatMap { $0.idleLatencySinceEventMilliseconds ?? [] }),
+                stormLatencySinceEvent: LatencySummary(group.flatMap { $0.stormLatencySinceEventMilliseconds ?? [] }),
                 peakResidentKiBMax: group.compactMap(\.peakResidentKiB).max()))
         }
     }
@@ -104,6 +109,12 @@ func sampleLine(_ sample: Sample) -> String {
     if let sent = sample.markersSent { words.append("markers=\(sample.markersAlerted ?? 0)/\(sent)") }
     if let latency = LatencySummary(sample.idleLatencyMilliseconds ?? []) { words.append("idle_ms=\(latency.text)") }
     if let latency = LatencySummary(sample.stormLatencyMilliseconds ?? []) { words.append("storm_ms=\(latency.text)") }
+    if let latency = LatencySummary(sample.idleLatencySinceEventMilliseconds ?? []) {
+        words.append("idle_since_event_ms=\(latency.text)")
+    }
+    if let latency = LatencySummary(sample.stormLatencySinceEventMilliseconds ?? []) {
+        words.append("storm_since_event_ms=\(latency.text)")
+    }
     if let value = sample.peakResidentKiB { words.append("peak_rss_kib=\(value)") }
     return words.joined(separator: " ")
 }
@@ -111,8 +122,8 @@ func sampleLine(_ sample: Sample) -> String {
 /// Formats the summaries as a Markdown table.
 func summaryTable(_ summaries: [Summary]) -> String {
     var lines = [
-        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | CPU s / 1k execs seen | BPF ns / exec median (min-max) | generated | delivered | lost | missing | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | subject | execs/s median (min-max) | vs none | vs control | CPU s / 1k execs | CPU s / 1k execs seen | BPF ns / exec median (min-max) | generated | delivered | lost | missing | markers alerted | idle latency ms med/p99/max | storm latency ms med/p99/max | storm latency from @timestamp ms med/p99/max | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     func number(_ value: Double?, _ format: String) -> String {
         value.map { String(format: format, $0) } ?? "-"
@@ -149,6 +160,7 @@ func summaryTable(_ summaries: [Summary]) -> String {
         cells.append(markers)
         cells.append(summary.idleLatency?.text ?? "-")
         cells.append(summary.stormLatency?.text ?? "-")
+        cells.append(summary.stormLatencySinceEvent?.text ?? "-")
         cells.append(number(peakMiB, "%.1f"))
         lines.append("| " + cells.joined(separator: " | ") + " |")
     }

@@ -39,6 +39,9 @@ struct Sample: Codable {
     /// Marker exec to alert line read, in milliseconds, sorted.
     var idleLatencyMilliseconds: [Double]?
     var stormLatencyMilliseconds: [Double]?
+    /// The alert's `@timestamp` to its line read, in milliseconds, sorted.
+    var idleLatencySinceEventMilliseconds: [Double]?
+    var stormLatencySinceEventMilliseconds: [Double]?
     var peakResidentKiB: UInt64?
 }
 

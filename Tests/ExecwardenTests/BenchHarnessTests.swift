@@ -53,9 +53,16 @@ struct BenchHarnessTests {
     @Test("Marker line matched by number")
     func markerMatchedByNumber() {
         let ledger = MarkerLedger(prefix: "ewb-1-2-mark-")
-        ledger.observe(line: Array(#"{"args":["unshare","-V","ewb-1-2-mark-17"]}"#.utf8)[...], at: 5)
-        ledger.observe(line: Array(#"{"args":["ewb-1-2-storm"]}"#.utf8)[...], at: 6)
+        let alert = #"{"@timestamp":"2026-12-04T19:15:27.123456789Z","args":["unshare","-V","ewb-1-2-mark-0"]}"#
+        // 2026-12-04T19:15:27Z is 1796411727 s after the epoch; read 2 ms later.
+        let readAt: Int64 = 1_796_411_727_125_456_789
+        ledger.observe(line: Array(alert.utf8)[...], at: 5, wallNanoseconds: readAt)
+        ledger.observe(line: Array(#"{"args":["ewb-1-2-storm"]}"#.utf8)[...], at: 6, wallNanoseconds: readAt)
         #expect(ledger.seenCount == 1)
+        ledger.send(.idle)
+        #expect(ledger.sentCount == 1)
+        #expect(ledger.latenciesSinceEvent(.idle) == [2.0])
+        #expect(ledger.latenciesSinceEvent(.storm) == [])
     }
 
     @Test("Invalid options exit 2", arguments: [
