@@ -29,7 +29,7 @@ BUILD_PACKAGES := libbpf-dev libelf-dev zlib1g-dev pkg-config
 TEST_PACKAGES := $(BUILD_PACKAGES) clang-14 llvm-14 gcc python3 util-linux
 
 .PHONY: all build release run test bpf bpf-check clean build-packages test-packages \
-	install uninstall fuzz sanitize soak
+	install uninstall fuzz sanitize soak bench bench-check-control
 
 # Install locations; DESTDIR stages an install for a package.
 PREFIX ?= /usr/local
@@ -124,6 +124,53 @@ bpf-check:
 		echo "bpf-check: $(BPF_OBJECT) or $(BPF_ARRAY) is stale: run 'make bpf' and commit both" >&2; \
 		rm -rf $$tmp; exit 1; \
 	fi
+	@$(MAKE) --no-print-directory bench-check-control
+
+# The benchmark's control program: counts execs on the same tracepoint.
+# embed-object.sh names its array after the sensor's object, so the names
+# are changed to the control's.
+CONTROL_OBJECT := bpf/control.bpf.o
+CONTROL_ARRAY := Sources/CExecwardenBench/control_bpf_object.c
+EMBED_CONTROL = sh bpf/embed-object.sh $(1) | sed \
+	-e 's|bpf/execwarden.bpf.o|$(CONTROL_OBJECT)|' \
+	-e 's|execwarden_shim.h|execwarden_bench.h|' \
+	-e 's|ew_bpf_object|ewb_control_object|g'
+
+bpf: $(CONTROL_OBJECT) $(CONTROL_ARRAY)
+
+$(CONTROL_OBJECT): bpf/control.bpf.c
+	$(CLANG) $(BPF_CFLAGS) -c bpf/control.bpf.c -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp
+	mv $@.tmp $@
+
+$(CONTROL_ARRAY): $(CONTROL_OBJECT) bpf/embed-object.sh
+	$(call EMBED_CONTROL,$(CONTROL_OBJECT)) > $@.tmp
+	mv $@.tmp $@
+
+bench-check-control:
+	@tmp=$$(mktemp -d) && \
+	$(CLANG) $(BPF_CFLAGS) -c bpf/control.bpf.c -o $$tmp/o && \
+	$(LLVM_STRIP) -g $$tmp/o && \
+	$(call EMBED_CONTROL,$$tmp/o) > $$tmp/c && \
+	if cmp -s $$tmp/o $(CONTROL_OBJECT) && cmp -s $$tmp/c $(CONTROL_ARRAY); then \
+		echo "bpf-check: $(CONTROL_OBJECT) matches its source"; rm -rf $$tmp; \
+	else \
+		echo "bpf-check: $(CONTROL_OBJECT) or $(CONTROL_ARRAY) is stale: run 'make bpf' and commit both" >&2; \
+		rm -rf $$tmp; exit 1; \
+	fi
+
+# The exec storm comparison: a few minutes of storms with and without each
+# sensor. Results go to BENCH_OUTPUT; see docs/benchmarks.md.
+BENCH_OUTPUT ?= .build/bench
+BENCH_FLAGS ?=
+BENCH_PACKAGES := bpftrace libbpf-tools
+
+bench: build-packages
+	@sh scripts/install-packages.sh $(BENCH_PACKAGES) || \
+		echo "bench: peers not installed; comparing without them" >&2
+	$(SWIFT) build -c release --product execwarden
+	$(SWIFT) build -c release --product execwarden-bench
+	./.build/release/execwarden-bench --output-dir $(BENCH_OUTPUT) $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build

@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "execwarden", targets: ["execwarden"]),
         .library(name: "ExecwardenCore", targets: ["ExecwardenCore"]),
+        .executable(name: "execwarden-bench", targets: ["execwarden-bench"]),
     ],
     targets: [
         // libbpf from Debian's libbpf-dev, found through pkg-config.
@@ -41,9 +42,27 @@ let package = Package(
             name: "execwarden-fuzz",
             dependencies: ["ExecwardenCore", "CExecwarden"]
         ),
+        // The benchmark: the exec storm generator, the control BPF program
+        // and its loader, and BPF run-time statistics.
+        .target(
+            name: "CExecwardenBench",
+            dependencies: ["CLibbpf"],
+            linkerSettings: [
+                .linkedLibrary("bpf"),
+                .linkedLibrary("elf"),
+                .linkedLibrary("z"),
+            ]
+        ),
+        .executableTarget(
+            name: "execwarden-bench",
+            dependencies: ["CExecwardenBench"],
+            // The harness shares state between a storm thread, a marker
+            // loop and output readers through locks it manages itself.
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "ExecwardenTests",
-            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden", "execwarden-fuzz"],
+            dependencies: ["ExecwardenCore", "CExecwarden", "execwarden", "execwarden-fuzz", "execwarden-bench"],
             resources: [.copy("Fixtures")]
         ),
     ]
