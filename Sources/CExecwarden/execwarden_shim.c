@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -380,6 +381,11 @@ void ew_probe_detach(struct ew_probe *probe)
 		bpf_link__destroy(probe->links[i]);
 		probe->links[i] = NULL;
 	}
+}
+
+void ew_release_free_memory(void)
+{
+	malloc_trim(0);
 }
 
 void ew_probe_close(struct ew_probe *probe)

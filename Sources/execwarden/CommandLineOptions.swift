@@ -64,7 +64,7 @@ struct CommandLineOptions {
                                  1M, so that it holds a record with the
                                  largest argv captured, to 1G. A suffix K, M
                                  or G multiplies by 1024, 1024^2 or 1024^3.
-                                 Default 8M.
+                                 Default 2M.
           --events-ring-size BYTES
                                  Size of the ring buffer that carries every
                                  other exec with --events; same form.

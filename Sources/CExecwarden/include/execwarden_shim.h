@@ -115,6 +115,9 @@ struct ew_counters {
 int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 			   struct ew_error *error);
 
+/* Returns free heap memory to the kernel (malloc_trim). */
+void ew_release_free_memory(void);
+
 /* Detaches and frees everything; accepts NULL. */
 void ew_probe_close(struct ew_probe *probe);
 

@@ -1,3 +1,5 @@
+import CExecwarden
+import Glibc
 import Synchronization
 
 /// Settings of a sensor run.
@@ -5,7 +7,8 @@ public struct SensorConfiguration: Sendable {
     /// Also emit every exec as an ECS process event, not only alerts.
     public var emitEvents = false
     /// Size in bytes of the ring that carries rule candidates, or nil for
-    /// the BPF object's default (8 MiB).
+    /// 2 MiB. The ring is mapped into the sensor twice and stays resident,
+    /// so its size adds twice to the sensor's memory.
     public var rulesRingSize: UInt32?
     /// Size in bytes of the ring that carries every other exec with
     /// `emitEvents`, or nil for the default (8 MiB).
@@ -166,7 +169,7 @@ public final class Sensor: @unchecked Sendable {
             emitEvents: configuration.emitEvents, prefilter: configuration.prefilter,
             eventsWakeupBytes: UInt64(eventsRingSize / 4))
         let probe = try OpenedProbe(
-            rulesRingSize: configuration.rulesRingSize,
+            rulesRingSize: configuration.rulesRingSize ?? 2 << 20,
             eventsRingSize: eventsRingSize,
             emitEvents: configuration.emitEvents, verbose: configuration.verbose
         ).load().attach(mode: mode) { [unowned self] raw, ring in
@@ -175,6 +178,9 @@ public final class Sensor: @unchecked Sendable {
         let timeout = configuration.emitEvents
             ? min(configuration.pollTimeoutMilliseconds, configuration.eventsPollMilliseconds)
             : configuration.pollTimeoutMilliseconds
+        // Reading /proc and compiling rules left free heap behind; give it
+        // back before the long run.
+        ew_release_free_memory()
         onReady()
         defer { shareCounts(probe) }
 
