@@ -8,8 +8,8 @@ enum RunningProcesses {
     /// Adds the argv of every running process to the probe's table, except
     /// where the probe already keeps one (it execed or forked since the
     /// probe was attached). A process that cannot be read, or that has no
-    /// argv (a kernel thread), is skipped; its children's records then say
-    /// that their parent's argv is unknown.
+    /// argv (a kernel thread), is skipped, and its children's records then
+    /// flag their parent's argv as unknown.
     // NOTE: /proc shows a process's argv area as it is now; a process that
     // rewrote it (setproctitle) shows the new text, not its argv at exec.
     static func addArguments(to handle: OpaquePointer?) {
@@ -40,8 +40,8 @@ enum RunningProcesses {
         return UInt32(exactly: name.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) })
     }
 
-    /// The start time in clock ticks since boot: field 22 of
-    /// /proc/PID/stat, counted after the comm, which may hold any byte.
+    /// Returns the start time in clock ticks since boot: field 22 of
+    /// /proc/PID/stat, counted after the comm, which may contain any byte.
     static func startTicks(pid: UInt32) -> UInt64? {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let count = readFile("/proc/\(pid)/stat", into: &buffer)
@@ -49,8 +49,8 @@ enum RunningProcesses {
             return nil
         }
         let fields = buffer[(close + 1)..<count].split(separator: UInt8(ascii: " "))
-        // Fields after the comm start at field 3 (state); field 22 is
-        // starttime.
+        // Fields after the comm start at field 3 (state), so field 22,
+        // starttime, is the twentieth.
         guard fields.count > 19 else { return nil }
         var value: UInt64 = 0
         for byte in fields[fields.startIndex + 19] {
@@ -79,8 +79,8 @@ enum RunningProcesses {
                 guard count > 0 else { break }
                 for index in 0..<count where chunk[index] == 0 { elements += 1 }
                 if total < capacity {
-                    let taken = min(count, capacity - total)
-                    kept.baseAddress!.advanced(by: total).copyMemory(from: chunk, byteCount: taken)
+                    let copied = min(count, capacity - total)
+                    kept.baseAddress!.advanced(by: total).copyMemory(from: chunk, byteCount: copied)
                 }
                 total += count
                 lastByte = chunk[count - 1]
