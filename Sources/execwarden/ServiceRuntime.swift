@@ -176,7 +176,7 @@ final class ServiceRuntime: @unchecked Sendable {
         let event = alert.event
         var arguments = Array(event.args.joined(separator: [UInt8(ascii: " ")]).prefix(512))
         if arguments.count == 512 { arguments += Array("...".utf8) }
-        return "execwarden: alert not written to any output: rule \"\(alert.rule.name)\" (\(alert.rule.ruleID))"
+        return "execwarden: alert not written to any output: rule \"\(alert.rule.name)\" (\(alert.rule.ruleID) v\(alert.rule.version))"
             + " pid \(event.pid) uid \(event.uid) executable \(printable(event.executable))"
             + " args \(printable(arguments))"
     }
