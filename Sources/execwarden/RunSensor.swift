@@ -104,6 +104,7 @@ func runSensor(_ options: CommandLineOptions) -> Int32 {
                 sensor.stop()
                 return
             }
+            warnUnreadableRules(options)
             signalSources = stopOnSignals([SIGINT, SIGTERM], sensor: sensor)
             signalSources.append(runtime.reopenOnHangup())
             signalSources.append(reloadOnHangup(options, sensor: sensor))
@@ -246,5 +247,17 @@ private final class LossMonitor: @unchecked Sendable {
             warned = true
         }
         return warned
+    }
+}
+
+/// Warns, once privileges are dropped, about each rule path the sensor can
+/// no longer read: a SIGHUP reload would fail on it.
+private func warnUnreadableRules(_ options: CommandLineOptions) {
+    for path in options.rulePaths where access(path, R_OK) != 0 {
+        let reason = String(cString: strerror(errno))
+        let user = options.service.user.map { " as user \($0)" } ?? ""
+        printError(
+            "execwarden: warning: cannot read rules at \(path)\(user) (\(reason));"
+                + " a reload with SIGHUP will fail until the user can read them")
     }
 }

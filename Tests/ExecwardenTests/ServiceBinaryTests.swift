@@ -119,6 +119,24 @@ struct ServiceBinaryTests {
         #expect(outcome.errorOutput.contains("user nobody cannot create files in \(directory)"))
     }
 
+    @Test("--user warns about rules it cannot reread")
+    func warnsAboutUnreadableRules() async throws {
+        let directory = try SinkFixture.directory("user-rules")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rules = "\(directory)/rules"
+        try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+        let rule = #"{"rule_id": "r1", "name": "Rule r1", "description": "d", "severity": "low", "#
+            + #""risk_score": 21, "type": "eql", "language": "eql", "version": 1, "#
+            + #""query": "process where process.name == \"nc\""}"#
+        try rule.write(toFile: "\(rules)/one.json", atomically: true, encoding: .utf8)
+        // Root's private directory: readable at start, not after the switch.
+        chmod(rules, 0o700)
+
+        let sensor = try RunningSensor(arguments: ["--user", "nobody", "--rules", rules])
+        defer { sensor.stop() }
+        #expect(await sensor.waitForError(containing: "cannot read rules at \(rules) as user nobody"))
+    }
+
     @Test("Unknown user fails at start")
     func unknownUser() throws {
         let outcome = try Shell.run(executable: SensorBinaryTests.executable, arguments: [
