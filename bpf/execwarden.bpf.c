@@ -427,7 +427,7 @@ static __always_inline struct kernfs_node *ew_cgroup_node(
 
 struct ew_cgroup_walk {
 	struct kernfs_node *kn;
-	/* Where the names start and where the next one goes. */
+	/* Offsets in the data area of the first name and of the next one. */
 	__u32 start;
 	__u32 pos;
 	bool truncated;
@@ -435,11 +435,12 @@ struct ew_cgroup_walk {
 };
 
 /* Appends the name of one cgroup, NUL-terminated, and moves to its parent.
- * The names go leaf first, so a walk cut short keeps the names nearest the
- * task, which name its container; user space puts them in root-first
- * order. Every copy has the same bound and the length is checked between
- * copies, so the verifier need not track the length: the last copy may
- * pass the cap by one name, which the data area's slack holds. */
+ * The names go leaf first, because a walk cut short should keep the names
+ * nearest the task, which name its container. User space puts them in
+ * root-first order. Every copy has the same bound and the length is
+ * checked only between copies, so the verifier need not track it. The
+ * last copy may pass the cap by one name, which fits in the data area's
+ * slack. */
 static long ew_cgroup_walk_step(__u32 index, void *context)
 {
 	struct ew_cgroup_walk *w = context;
@@ -473,7 +474,7 @@ static long ew_cgroup_walk_step(__u32 index, void *context)
 }
 
 /* Writes the names of the task's cgroup and its ancestors up to the
- * hierarchy's root, as the initial cgroup namespace sees them, so that a
+ * hierarchy's root, as named from the initial cgroup namespace, so that a
  * container id is found even when the task has its own cgroup namespace. */
 static __always_inline __u32 ew_put_cgroup_path(struct ew_scratch *s,
 						__u32 pos,
@@ -721,8 +722,8 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	}
 
 	/* Waking the reader costs more than the rest of this program, so
-	 * telemetry wakes it only once enough is waiting; user space also
-	 * polls at a short interval for the rest. */
+	 * telemetry wakes it only once enough is waiting. User space also
+	 * reads the ring at a short interval. */
 	wakeup = bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA) + size >=
 			 settings->events_wakeup_bytes ?
 		 BPF_RB_FORCE_WAKEUP :

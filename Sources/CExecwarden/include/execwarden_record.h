@@ -65,10 +65,10 @@ enum ew_record_flag {
 	 * one the process can name. Not set for the parent, whose executable
 	 * may be in a namespace it has since left. */
 	EW_FLAG_EXE_UNREACHABLE = 1u << 16,
-	/* The parent's argv is longer than EW_PARENT_ARGS_MAX: the span holds
+	/* The parent's argv is longer than EW_PARENT_ARGS_MAX: the span has
 	 * its first bytes and parent_argc the true count. */
 	EW_FLAG_PARENT_ARGS_TRUNCATED = 1u << 17,
-	/* The probe holds no argv for the parent: it started before the
+	/* The probe kept no argv for the parent: it started before the
 	 * sensor and was not found in /proc at start, or its entry could not
 	 * be stored. */
 	EW_FLAG_PARENT_ARGS_UNKNOWN = 1u << 18,
@@ -142,10 +142,10 @@ struct ew_exec_record {
 	 * as the caller wrote it. */
 	struct ew_span script;
 	/* The names of the task's cgroup and its ancestors, leaf first, each
-	 * NUL-terminated, up to but not including the root of the hierarchy,
-	 * as the initial cgroup namespace names them: the default (v2)
-	 * hierarchy, or on a host whose default hierarchy is unused, the
-	 * memory controller's v1 hierarchy. Empty for the root cgroup. */
+	 * NUL-terminated, up to but not including the root of the hierarchy.
+	 * They are named from the initial cgroup namespace, in the default
+	 * (v2) hierarchy, or in the memory controller's v1 hierarchy on a host
+	 * whose default hierarchy is unused. Empty for the root cgroup. */
 	struct ew_span cgroup_path;
 	/* When the script name is relative: the working directory it is
 	 * relative to, walked like the executable's path. */
