@@ -101,6 +101,12 @@ struct SensorBinaryTests {
         let javaAlerts = sensor.lines(containing: "\(marker)-java")
         #expect(javaAlerts.count == 1)
         #expect(javaAlerts.first?.contains(#""version":"10""#) == true)
+        // The shell and python execs above match no rule: the kernel
+        // prefilter drops them before they reach user space.
+        let totals = sensor.standardError.split(separator: "\n").last { $0.contains("totals: records=") } ?? ""
+        let filtered = totals.split(separator: " ").first { $0.hasPrefix("filtered=") }
+            .flatMap { UInt64($0.dropFirst("filtered=".count)) } ?? 0
+        #expect(filtered >= 2)
     }
 
     @Test("Events mode emits every exec")
