@@ -37,6 +37,15 @@ struct {
 	__type(value, struct ew_config);
 } config SEC(".maps");
 
+/* Bytes waiting in each ring (enum ew_ring) just after the latest record
+ * was written to it: a gauge of how close the reader is to losing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} ring_fill SEC(".maps");
+
 /* The prefilter: names of executables and comms that some rule may match. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -555,6 +564,14 @@ static __always_inline void ew_count(__u32 index)
 		*value += 1;
 }
 
+static __always_inline void ew_note_fill(__u32 ring, __u64 bytes)
+{
+	__u64 *fill = bpf_map_lookup_elem(&ring_fill, &ring);
+
+	if (fill)
+		*fill = bytes;
+}
+
 /* Fills an entry of process_args with the new image's argv. */
 static __always_inline void ew_fill_args_entry(struct ew_process_args *e,
 					       struct task_struct *task,
@@ -718,6 +735,8 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 			return 0;
 		}
 		ew_count(EW_COUNTER_RULES_SENT);
+		ew_note_fill(EW_RING_FILL_RULES,
+			     bpf_ringbuf_query(&rules_ring, BPF_RB_AVAIL_DATA));
 		return 0;
 	}
 
@@ -733,6 +752,8 @@ int BPF_PROG(ew_sched_process_exec, struct task_struct *task, pid_t old_pid,
 		return 0;
 	}
 	ew_count(EW_COUNTER_EVENTS_SENT);
+	ew_note_fill(EW_RING_FILL_EVENTS,
+		     bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA));
 	return 0;
 }
 

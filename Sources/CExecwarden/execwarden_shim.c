@@ -50,6 +50,7 @@ struct ew_probe {
 	int config_fd;
 	int prefilter_fds[2];
 	int process_args_fd;
+	int ring_fill_fd;
 	int cpu_count;
 };
 
@@ -149,6 +150,7 @@ struct ew_probe *ew_probe_open(uint32_t rules_ring_size,
 	probe->config_fd = -1;
 	probe->prefilter_fds[0] = probe->prefilter_fds[1] = -1;
 	probe->process_args_fd = -1;
+	probe->ring_fill_fd = -1;
 
 	probe->object = bpf_object__open_mem(ew_bpf_object, ew_bpf_object_size,
 					     &options);
@@ -198,7 +200,9 @@ int ew_probe_load(struct ew_probe *probe, struct ew_error *error)
 	probe->prefilter_fds[0] = ew_map_fd(probe->object, "executable_names");
 	probe->prefilter_fds[1] = ew_map_fd(probe->object, "process_names");
 	probe->process_args_fd = ew_map_fd(probe->object, "process_args");
-	err = probe->counters_fd < 0	     ? probe->counters_fd :
+	probe->ring_fill_fd = ew_map_fd(probe->object, "ring_fill");
+	err = probe->ring_fill_fd < 0	     ? probe->ring_fill_fd :
+	      probe->counters_fd < 0	     ? probe->counters_fd :
 	      probe->config_fd < 0	     ? probe->config_fd :
 	      probe->prefilter_fds[0] < 0   ? probe->prefilter_fds[0] :
 	      probe->prefilter_fds[1] < 0   ? probe->prefilter_fds[1] :
@@ -352,6 +356,14 @@ int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,
 		}
 		for (int cpu = 0; cpu < probe->cpu_count; cpu++)
 			counters->values[index] += per_cpu[cpu];
+	}
+
+	for (uint32_t ring = 0; ring < 2; ring++) {
+		if (bpf_map_lookup_elem(probe->ring_fill_fd, &ring,
+					&counters->ring_fill[ring])) {
+			ew_fail(error, EW_STAGE_COUNTERS, errno);
+			return -1;
+		}
 	}
 
 	counters->recursion_misses = 0;

@@ -260,6 +260,8 @@ struct ServiceBinaryTests {
             == (value(#"execwarden_kernel_records_sent_total{ring="rules"}"#) ?? 0)
                 + (value(#"execwarden_kernel_records_sent_total{ring="events"}"#) ?? 0))
         #expect(text.contains(#"execwarden_output_lines_written_total{sink="stdout"}"#))
+        // The alert's record was in the rules ring when its fill was noted.
+        #expect((value(#"execwarden_ring_fill_bytes{ring="rules"}"#) ?? 0) > 0)
         #expect(text.contains(#"execwarden_kernel_records_lost_total{cause="rules_ring_full"} 0"#))
         #expect(text.contains(#"execwarden_rule_alerts_total{rule_id="d00f33e7-b57d-4023-9952-2db91b1767c4""#))
     }

@@ -35,6 +35,7 @@ struct PrometheusTextTests {
         statistics.kernel.eventsSent = 3
         statistics.kernel.rulesRingFull = 4
         statistics.kernel.filtered = 9
+        statistics.kernel.eventsRingFill = 65536
         statistics.kernel.recursionMisses = 2
         var v9 = RuleStatistics(ruleID: "id-1", name: "First", version: 9)
         v9.evaluations = 40
@@ -58,6 +59,9 @@ struct PrometheusTextTests {
         #expect(lines.contains(#"execwarden_kernel_records_sent_total{ring="rules"} 101"#))
         #expect(lines.contains(#"execwarden_kernel_records_sent_total{ring="events"} 3"#))
         #expect(lines.contains("execwarden_kernel_execs_filtered_total 9"))
+        #expect(lines.contains(#"execwarden_ring_fill_bytes{ring="events"} 65536"#))
+        #expect(lines.contains(#"execwarden_ring_fill_bytes{ring="rules"} 0"#))
+        #expect(lines.contains("# TYPE execwarden_ring_fill_bytes gauge"))
         #expect(lines.contains(#"execwarden_rule_suppressed_total{rule_id="id-1",version="9",rule_name="First"} 3"#))
         #expect(lines.contains(#"execwarden_rule_suppressed_total{rule_id="id-1",version="10",rule_name="First"} 0"#))
         #expect(lines.contains(#"execwarden_rule_evaluations_total{rule_id="id-1",version="9",rule_name="First"} 40"#))

@@ -171,6 +171,12 @@ enum ew_counter_index {
 	EW_COUNTER_COUNT,
 };
 
+/* Slots of the ring_fill map. */
+enum ew_ring_fill_index {
+	EW_RING_FILL_RULES,
+	EW_RING_FILL_EVENTS,
+};
+
 /* The probe's settings, the single entry of the config map, set by user
  * space at start and on rule reloads. */
 enum ew_config_flag {

@@ -110,6 +110,9 @@ struct ew_counters {
 	/* The same for the fork and exit programs: processes whose argv
 	 * entry was not copied or not removed. */
 	uint64_t process_recursion_misses;
+	/* Bytes waiting in each ring (enum ew_ring_fill_index) after its
+	 * latest record. */
+	uint64_t ring_fill[2];
 };
 
 int ew_probe_read_counters(struct ew_probe *probe, struct ew_counters *counters,

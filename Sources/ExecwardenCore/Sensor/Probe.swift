@@ -100,6 +100,10 @@ public struct ProbeCounters: Sendable, Equatable {
     public var recursionMisses: UInt64 = 0
     /// The same for the fork and exit programs that keep the argv table.
     public var processRecursionMisses: UInt64 = 0
+    /// Bytes waiting in the rules ring, and in the events ring, just after
+    /// the latest record written to each.
+    public var rulesRingFill: UInt64 = 0
+    public var eventsRingFill: UInt64 = 0
 
     public var sent: UInt64 { rulesSent + eventsSent }
     public var ringFull: UInt64 { rulesRingFull + eventsRingFull }
@@ -381,6 +385,8 @@ public final class AttachedProbe {
         }
         counters.recursionMisses = raw.recursion_misses
         counters.processRecursionMisses = raw.process_recursion_misses
+        counters.rulesRingFill = raw.ring_fill.0
+        counters.eventsRingFill = raw.ring_fill.1
         return counters
     }
 }

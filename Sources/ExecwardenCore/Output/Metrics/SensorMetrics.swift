@@ -27,7 +27,6 @@ public struct SensorMetrics: Sendable {
 
     /// Returns the metric families, named `execwarden_*`. A new counter is
     /// one more entry here; labelled counters build their samples in a loop.
-    // TODO: add a gauge for the ring's fill once the probe reports it.
     public var families: [MetricFamily] {
         let kernel = sensor.kernel
         return [
@@ -49,6 +48,13 @@ public struct SensorMetrics: Sendable {
                 kind: .counter, samples: [
                     .init(labels: [("ring", "rules")], value: Double(kernel.rulesSent)),
                     .init(labels: [("ring", "events")], value: Double(kernel.eventsSent)),
+                ]),
+            MetricFamily(
+                name: "execwarden_ring_fill_bytes",
+                help: "Bytes waiting in each ring buffer just after its latest record was written.",
+                kind: .gauge, samples: [
+                    .init(labels: [("ring", "rules")], value: Double(kernel.rulesRingFill)),
+                    .init(labels: [("ring", "events")], value: Double(kernel.eventsRingFill)),
                 ]),
             MetricFamily(
                 name: "execwarden_kernel_execs_filtered_total",
