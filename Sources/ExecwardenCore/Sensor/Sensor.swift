@@ -10,6 +10,8 @@ public struct SensorConfiguration: Sendable {
     /// 2 MiB. The ring is mapped into the sensor twice and stays resident,
     /// so its size adds twice to the sensor's memory.
     public var rulesRingSize: UInt32?
+    public static let defaultRulesRingSize: UInt32 = 2 << 20
+    public static let defaultEventsRingSize: UInt32 = 8 << 20
     /// Size in bytes of the ring that carries every other exec with
     /// `emitEvents`, or nil for the default (8 MiB).
     public var eventsRingSize: UInt32?
@@ -164,12 +166,12 @@ public final class Sensor: @unchecked Sendable {
     /// `ProbeError` when the probe cannot start, and whatever `emit` or
     /// `flush` threw.
     public func run(onReady: () -> Void = {}) throws {
-        let eventsRingSize = configuration.eventsRingSize ?? 8 << 20
+        let eventsRingSize = configuration.eventsRingSize ?? SensorConfiguration.defaultEventsRingSize
         let mode = ProbeMode(
             emitEvents: configuration.emitEvents, prefilter: configuration.prefilter,
             eventsWakeupBytes: UInt64(eventsRingSize / 4))
         let probe = try OpenedProbe(
-            rulesRingSize: configuration.rulesRingSize ?? 2 << 20,
+            rulesRingSize: configuration.rulesRingSize ?? SensorConfiguration.defaultRulesRingSize,
             eventsRingSize: eventsRingSize,
             emitEvents: configuration.emitEvents, verbose: configuration.verbose
         ).load().attach(mode: mode) { [unowned self] raw, ring in
@@ -178,8 +180,8 @@ public final class Sensor: @unchecked Sendable {
         let timeout = configuration.emitEvents
             ? min(configuration.pollTimeoutMilliseconds, configuration.eventsPollMilliseconds)
             : configuration.pollTimeoutMilliseconds
-        // Reading /proc and compiling rules left free heap behind; give it
-        // back before the long run.
+        // libbpf's parse of the kernel's BTF during the load, and the read of
+        // /proc, left free heap behind: give it back before the long run.
         ew_release_free_memory()
         onReady()
         defer { shareCounts(probe) }
