@@ -76,6 +76,10 @@ func listRules(_ options: CommandLineOptions) -> Int32 {
         print("\(rule.ruleID)  v\(rule.version)  \(rule.severity.rawValue)  \(rule.name)")
         print("  " + rule.query.split(separator: "\n").joined(separator: "\n  "))
     }
+    let skipped = ruleSet.skipped.count - ruleSet.invalid.count
+    if skipped > 0 {
+        printError("execwarden: \(skipped) rule(s) skipped; 'execwarden rules check PATH' says why")
+    }
     return problems(of: ruleSet).isEmpty ? 0 : 1
 }
 

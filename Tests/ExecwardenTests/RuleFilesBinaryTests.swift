@@ -90,6 +90,19 @@ struct RuleFilesBinaryTests {
         #expect(outcome.status == 0)
         #expect(outcome.output.hasPrefix("listed-rule  v1  low  Test rule listed-rule\n"))
         #expect(!outcome.output.contains("d00f33e7"))
+        #expect(!outcome.errorOutput.contains("skipped"))
+    }
+
+    @Test("list rules counts the skipped ones")
+    func listRulesCountsSkipped() throws {
+        let directory = try RuleDirectory("list-skipped")
+        defer { directory.remove() }
+        try directory.writeRule("a.json", id: "listed-rule", processName: "x")
+        try "[rule]".write(toFile: "\(directory.path)/b.toml", atomically: true, encoding: .utf8)
+        let outcome = try Shell.run(
+            executable: SensorBinaryTests.executable, arguments: ["--list-rules", "--rules", directory.path])
+        #expect(outcome.status == 0)
+        #expect(outcome.errorOutput.contains("1 rule(s) skipped; 'execwarden rules check PATH' says why"))
     }
 
     @Test("invalid rule file stops the start")
