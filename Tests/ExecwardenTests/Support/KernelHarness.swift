@@ -93,9 +93,11 @@ final class KernelHarness: Sendable {
     var statistics: SensorStatistics { sensor.statistics }
 
     /// Waits until `count` event lines satisfy `predicate`, then returns
-    /// them in arrival order. Returns what it has when `timeout` passes.
+    /// them in arrival order. Returns what it has when `timeout` passes: a
+    /// generous default, because a loaded machine can hold the sensor back
+    /// for seconds, and a test that finds its events returns at once.
     func events(
-        count: Int, timeout: Duration = .seconds(10),
+        count: Int, timeout: Duration = .seconds(30),
         where predicate: (ExecEvent) -> Bool
     ) async -> [ExecEvent] {
         let deadline = ContinuousClock.now + timeout
