@@ -29,7 +29,7 @@ _Static_assert(sizeof(struct ew_process_args) <= 4096 - 64,
 	       "a process_args entry with its hash element fits 4 KiB");
 _Static_assert(sizeof(struct ew_span) == 8, "span");
 
-/* What a ring's callback needs to name its ring to the handler. */
+/* The context of a ring's callback: the probe and the ring it reads. */
 struct ew_ring_context {
 	struct ew_probe *probe;
 	enum ew_ring ring;

@@ -78,7 +78,7 @@ func listRules(_ options: CommandLineOptions) -> Int32 {
     }
     let skipped = ruleSet.skipped.count - ruleSet.invalid.count
     if skipped > 0 {
-        printError("execwarden: \(skipped) rule(s) skipped; 'execwarden rules check PATH' says why")
+        printError("execwarden: \(skipped) rule(s) skipped; run 'execwarden rules check PATH' for the reasons")
     }
     return problems(of: ruleSet).isEmpty ? 0 : 1
 }

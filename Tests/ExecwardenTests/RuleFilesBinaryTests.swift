@@ -102,7 +102,7 @@ struct RuleFilesBinaryTests {
         let outcome = try Shell.run(
             executable: SensorBinaryTests.executable, arguments: ["--list-rules", "--rules", directory.path])
         #expect(outcome.status == 0)
-        #expect(outcome.errorOutput.contains("1 rule(s) skipped; 'execwarden rules check PATH' says why"))
+        #expect(outcome.errorOutput.contains("1 rule(s) skipped; run 'execwarden rules check PATH' for the reasons"))
     }
 
     @Test("invalid rule file stops the start")

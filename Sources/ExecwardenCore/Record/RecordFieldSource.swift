@@ -91,8 +91,9 @@ public struct RecordFieldSource: FieldSource {
         return .exhausted
     }
 
-    /// A parent whose argv the probe did not hold has arguments all the
-    /// same: no comparison with them is known. A kernel thread has none.
+    /// Visits the parent's arguments. A parent whose argv the probe did not
+    /// keep has arguments all the same, so no comparison with them is
+    /// known. A kernel thread has none.
     private func visitParentArguments(_ visit: (FieldValue) -> Bool) -> FieldVisit {
         if record.firstParentArgument(where: { visit(.bytes($0)) }) {
             return .matched

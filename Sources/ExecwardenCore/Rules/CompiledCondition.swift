@@ -57,8 +57,9 @@ enum ValueTest: Sendable {
         }
     }
 
-    /// Whether a text that starts with `known` and is longer passes: false
-    /// when no such text can, true when every one does, unknown otherwise.
+    /// Returns whether a text that starts with `known` and is longer passes:
+    /// false when no such text can, true when every one does, unknown
+    /// otherwise.
     func matches(extensionOf known: UnsafeRawBufferPointer) -> Truth {
         switch self {
         case .exists:

@@ -83,9 +83,9 @@ struct WildcardPattern: Hashable, Sendable {
         }
     }
 
-    /// Whether some text longer than `known` and starting with it could
-    /// match. Only the part of the pattern before its first `*` is checked,
-    /// which is exact for the simple shapes and errs towards true for the
+    /// Returns whether some text longer than `known` and starting with it
+    /// could match. Only the part of the pattern before its first `*` is
+    /// checked: exact for the simple shapes, erring towards true for the
     /// general one.
     func mayMatch(extensionOf known: UnsafeRawBufferPointer) -> Bool {
         literal.withUnsafeBytes { literal in

@@ -73,7 +73,7 @@ public final class LineOutput: @unchecked Sendable {
     /// Writes every buffered line. While the descriptor has no room, calls
     /// `whileWaiting` every 100 ms; when it returns false, drops what is
     /// left and throws `stoppedWhileBlocked`. Between two lines it also
-    /// asks `giveUp`; when that returns true, it drops the lines left and
+    /// calls `giveUp`. When that returns true, it drops the lines left and
     /// throws `gaveUp`, so no line is cut. With nothing to write, checks
     /// at most every 100 ms whether the reader of a pipe has gone, so that a
     /// sensor whose reader exited stops without waiting for its next line.

@@ -129,7 +129,7 @@ public typealias RecordHandler = (UnsafeRawBufferPointer, RecordRing) -> Void
 public struct ProbeMode: Sendable, Equatable {
     /// Send every exec, not only rule candidates.
     public var emitEvents: Bool
-    /// What some rule may match.
+    /// The names some rule may match.
     public var prefilter: KernelPrefilter
     /// The events ring wakes the reader once this many bytes wait.
     public var eventsWakeupBytes: UInt64
@@ -306,8 +306,8 @@ final class ProbeSettings {
         }
     }
 
-    /// The map key of a name: ASCII-lowercased and cut to leave room for a
-    /// NUL, as the program builds it from the kernel's name.
+    /// Returns the map key of a name: ASCII-lowercased and cut to leave
+    /// room for a NUL, as the program builds it from the kernel's name.
     static func key(_ name: [UInt8]) -> [UInt8] {
         name.prefix(Int(EW_PREFILTER_NAME_MAX) - 1).prefix { $0 != 0 }.map { byte in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte

@@ -10,7 +10,7 @@ enum RunningProcesses {
     /// probe was attached). A process that cannot be read, or that has no
     /// argv (a kernel thread), is skipped, and its children's records then
     /// flag their parent's argv as unknown.
-    // NOTE: /proc shows a process's argv area as it is now; a process that
+    // NOTE: /proc shows a process's argv area as it is now. A process that
     // rewrote it (setproctitle) shows the new text, not its argv at exec.
     static func addArguments(to handle: OpaquePointer?) {
         guard let directory = opendir("/proc") else { return }

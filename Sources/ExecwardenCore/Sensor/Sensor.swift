@@ -23,7 +23,7 @@ public struct SensorConfiguration: Sendable {
     /// Maximum wait with `emitEvents`: the events ring wakes the sensor
     /// only once a quarter full, so it is also read at this interval.
     public var eventsPollMilliseconds: Int32 = 20
-    /// What the probe lets through to user space in rule mode.
+    /// The execs the probe lets through to user space in rule mode.
     public var prefilter = KernelPrefilter.everything
     /// The window in which each rule raises at most its `max_signals`
     /// alerts (100 when the rule sets none), or nil for no limit.

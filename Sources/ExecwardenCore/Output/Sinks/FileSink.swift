@@ -83,7 +83,8 @@ public final class FileSink: LineSink {
         reopenRequested.store(true, ordering: .relaxed)
     }
 
-    /// A regular file never makes the sensor wait, so `giveUp` is not asked.
+    /// Writes the buffered lines. A regular file never makes the sensor
+    /// wait, so `giveUp` is not called.
     public func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult {
         var result = SinkFlushResult()
         defer {

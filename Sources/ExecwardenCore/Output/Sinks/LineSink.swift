@@ -39,7 +39,7 @@ public protocol LineSink: AnyObject {
 
     /// Writes the buffered lines and empties the buffer. While the sink
     /// cannot take more, it calls `whileWaiting` about every 100 ms and
-    /// gives up when that returns false. Between lines it also asks
+    /// gives up when that returns false. Between lines it also calls
     /// `giveUp`, and when that returns true it drops the lines left, as
     /// failed, without a stop.
     func flush(whileWaiting: () -> Bool, giveUp: () -> Bool) -> SinkFlushResult
