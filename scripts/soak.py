@@ -345,9 +345,11 @@ def main():
     if totals is None:
         checks.append(("totals line printed", False, "no totals line on stderr"))
     else:
-        explained = (totals["lost_ring_full"] + totals["lost_no_scratch"]
-                     + totals["lost_recursion"] + totals["invalid"]
-                     + totals["discarded"] + totals["output_lost"])
+        # Every loss the sensor counts, whichever ring or stage: keys
+        # starting with "lost_", and records it could not use or write.
+        explained = (sum(value for key, value in totals.items() if key.startswith("lost_"))
+                     + totals.get("invalid", 0) + totals.get("discarded", 0)
+                     + totals.get("output_lost", 0))
         checks.append(("every marker alerted or its loss counted",
                        len(missing) <= explained,
                        f"{len(missing)} missing, {explained} counted as lost"
