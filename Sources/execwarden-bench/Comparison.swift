@@ -236,7 +236,7 @@ enum Peers {
         "/sys/kernel/debug/tracing/events/syscalls/sys_enter_execve",
     ]
 
-    /// The reason a peer cannot run here, or nil when it can.
+    /// Returns the reason a peer cannot run here, or nil when it can.
     static func problem(_ kind: SubjectKind) -> String? {
         let executable: String
         let package: String

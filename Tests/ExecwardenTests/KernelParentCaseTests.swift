@@ -3,7 +3,7 @@ import Testing
 @testable import ExecwardenCore
 
 /// `process.parent.*` and entity ids when the parent is not what a cache
-/// of earlier execs would say: replaced on disk, renamed, re-executed,
+/// of earlier execs would report: replaced on disk, renamed, re-executed,
 /// adopted as a subreaper, or started before the sensor.
 @Suite("Kernel parent fields")
 struct KernelParentCaseTests {

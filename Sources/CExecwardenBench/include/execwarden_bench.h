@@ -15,7 +15,7 @@
 extern const size_t ewb_control_object_size;
 extern const unsigned char ewb_control_object[];
 
-/* How each storm iteration starts its child. */
+/* The way each storm iteration starts its child. */
 enum ewb_storm_method {
 	EWB_STORM_FORK_EXEC = 0,
 	EWB_STORM_VFORK_EXEC = 1,

@@ -147,7 +147,7 @@ enum RuleFiles {
     }
 }
 
-/// Why a rule was not loaded. An unsupported rule is valid but cannot run
+/// The reason a rule was not loaded. An unsupported rule is valid but cannot run
 /// on this sensor; an invalid one is broken and has to be fixed.
 enum RuleLoadProblem: Error, Hashable, Sendable {
     case unsupported(String)

@@ -1,5 +1,5 @@
-/// What an exec must have for any loaded rule to possibly match it, in the
-/// form the probe checks in the kernel before it builds a record. The check
+/// The condition an exec must meet for any loaded rule to possibly match
+/// it, in the form the probe checks in the kernel before it builds a record. The check
 /// is a superset test: an exec passes when its executable's file name is in
 /// `executableNames` or its comm is in `processNames`, or always when
 /// `passAll` is set. User space then evaluates the rules exactly.
